@@ -1,0 +1,1 @@
+/* blockstore.c: not written yet */

@@ -1,0 +1,1 @@
+/* cid.c: not written yet */

@@ -1,0 +1,1 @@
+/* dagpb.c: not written yet */

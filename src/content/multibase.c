@@ -1,0 +1,1 @@
+/* multibase.c: not written yet */

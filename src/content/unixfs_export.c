@@ -1,0 +1,1 @@
+/* unixfs_export.c: not written yet */

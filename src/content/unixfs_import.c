@@ -1,0 +1,1 @@
+/* unixfs_import.c: not written yet */

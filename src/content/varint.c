@@ -1,0 +1,1 @@
+/* varint.c: not written yet */

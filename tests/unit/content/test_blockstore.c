@@ -1,0 +1,2 @@
+/* test_blockstore: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_car: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_cid: tests not written yet */
+#include "harness.h"

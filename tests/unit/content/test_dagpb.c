@@ -1,0 +1,2 @@
+/* test_dagpb: tests not written yet */
+#include "harness.h"

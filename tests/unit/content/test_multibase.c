@@ -1,0 +1,2 @@
+/* test_multibase: tests not written yet */
+#include "harness.h"

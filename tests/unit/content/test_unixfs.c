@@ -1,0 +1,2 @@
+/* test_unixfs: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_varint: tests not written yet */
+#include "harness.h"

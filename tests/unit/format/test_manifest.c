@@ -1,0 +1,2 @@
+/* test_manifest: tests not written yet */
+#include "harness.h"

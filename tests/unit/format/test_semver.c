@@ -1,0 +1,2 @@
+/* test_semver: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_toml: tests not written yet */
+#include "harness.h"
