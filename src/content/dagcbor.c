@@ -1,0 +1,1 @@
+/* dagcbor.c: not written yet */

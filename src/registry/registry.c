@@ -1,0 +1,1 @@
+/* registry.c: not written yet */

@@ -1,0 +1,1 @@
+/* search.c: not written yet */

@@ -1,0 +1,1 @@
+/* trust.c: not written yet */

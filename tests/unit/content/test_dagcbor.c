@@ -1,0 +1,2 @@
+/* test_dagcbor: tests not written yet */
+#include "harness.h"

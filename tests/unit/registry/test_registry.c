@@ -1,0 +1,2 @@
+/* test_registry: tests not written yet */
+#include "harness.h"

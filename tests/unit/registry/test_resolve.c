@@ -1,0 +1,2 @@
+/* test_resolve: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_search: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_keys: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_record: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_trust: tests not written yet */
+#include "harness.h"
