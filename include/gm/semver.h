@@ -109,8 +109,9 @@ struct gm_semver_req {
 /*
  * Parses exactly len bytes of s as a requirement. Errors: GM_EPARSE with a
  * message such as "unexpected character '!' at position 5 in requirement
- * '>=1.!'", GM_ELIMIT for text over GM_SEMVER_REQ_MAX_LEN bytes or more than
- * GM_SEMVER_REQ_MAX comparators. *out is written only on success.
+ * '>=1.!'", GM_ELIMIT for text over GM_SEMVER_REQ_MAX_LEN bytes, or whose
+ * canonical form (gm_semver_req_format) would be longer than that, or more
+ * than GM_SEMVER_REQ_MAX comparators. *out is written only on success.
  */
 GM_EXTERN gm_err gm_semver_req_parse(struct gm_semver_req *out, const char *s,
 				     size_t len, struct gm_diag *d);

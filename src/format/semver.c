@@ -467,7 +467,7 @@ gm_err gm_semver_req_parse(struct gm_semver_req *out, const char *s, size_t len,
 {
 	struct ctx c = {s, len, "requirement", d};
 	struct gm_semver_req tmp, *req = &tmp;
-	size_t off;
+	size_t off, canon;
 	gm_err e = GM_OK;
 
 	if (len > GM_SEMVER_REQ_MAX_LEN)
@@ -524,6 +524,19 @@ gm_err gm_semver_req_parse(struct gm_semver_req *out, const char *s, size_t len,
 		off = skip_spaces(s, len, off + 1);
 	}
 out_done:
+	/*
+	 * The canonical form adds '^' and ", " and could outgrow the limit,
+	 * and then it would not parse back: refuse such a requirement here.
+	 */
+	canon = gm_semver_req_format(req, NULL, 0);
+	if (canon > GM_SEMVER_REQ_MAX_LEN) {
+		e = gm_diag_set(d, GM_ELIMIT,
+				"version requirement is %zu bytes long when "
+				"written in canonical form, more than the "
+				"limit of %d",
+				canon, GM_SEMVER_REQ_MAX_LEN);
+		goto out_fail;
+	}
 	memcpy(out, req, sizeof(*req));
 out_fail:
 	return e;

@@ -1,6 +1,6 @@
 /*
  * test_semver.c - SemVer 2.0.0 parsing, precedence and formatting; Cargo
- * requirement parsing and matching; the edit-distance helpers of gm/text.h.
+ * requirement parsing and matching.
  *
  * Known vectors come from semver.org (precedence chain, the valid/invalid
  * examples of its regular expression) and from Cargo's "Specifying
@@ -10,7 +10,6 @@
 #include "harness.h"
 
 #include "gm/semver.h"
-#include "gm/text.h"
 
 static struct gm_semver V(const char *s) {
 	struct gm_semver v;
@@ -507,6 +506,60 @@ TEST(req_limits)
 	ASSERT_EQ(r.cmp[0].pre_len, GM_SEMVER_REQ_MAX_LEN - 7);
 }
 
+/*
+ * Found by fuzz_semver: 32 comparators "1.2.3-aaa..." joined by ',' fit in
+ * GM_SEMVER_REQ_MAX_LEN bytes, but their canonical form ("^1.2.3-aaa...,
+ * ^...") did not, so it failed to parse back. Such a requirement is now
+ * refused with GM_ELIMIT; one whose canonical form just fits still parses
+ * and round-trips.
+ */
+TEST(req_canonical_form_always_parses_back)
+{
+	struct gm_semver_req r, back;
+	struct gm_diag d;
+	char buf[GM_SEMVER_REQ_MAX_LEN + 8], out[GM_SEMVER_REQ_MAX_LEN * 2];
+	size_t n, m, i, k;
+
+	/* Each comparator: "^1.2.3-" + pre, separated by ", ". */
+	for (k = 0; k < 2; k++) {
+		n = 0;
+		for (i = 0; i < GM_SEMVER_REQ_MAX; i++) {
+			size_t pre = i + 1 < GM_SEMVER_REQ_MAX
+					 ? 24
+					 : GM_SEMVER_REQ_MAX_LEN - n - 7 + k;
+
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      "%s1.2.3-", i ? "," : "");
+			memset(buf + n, 'a', pre);
+			n += pre;
+		}
+		ASSERT_EQ(n, GM_SEMVER_REQ_MAX_LEN + k);
+		gm_diag_clear(&d);
+		ASSERT_ERR(gm_semver_req_parse(&r, buf, n, &d), GM_ELIMIT);
+		ASSERT(strstr(d.msg, k ? "1025 bytes long"
+				       : "canonical form") != NULL);
+	}
+	/* Explicit operators and ", " already: canonical is the same size. */
+	n = 0;
+	for (i = 0; i < GM_SEMVER_REQ_MAX; i++) {
+		size_t pre = i + 1 < GM_SEMVER_REQ_MAX
+				 ? 20
+				 : GM_SEMVER_REQ_MAX_LEN - n - 9;
+
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s^1.2.3-",
+				      i ? ", " : "");
+		memset(buf + n, 'a', pre);
+		n += pre;
+	}
+	ASSERT_EQ(n, GM_SEMVER_REQ_MAX_LEN);
+	ASSERT_OK(gm_semver_req_parse(&r, buf, n, &d));
+	m = gm_semver_req_format(&r, out, sizeof(out));
+	ASSERT_EQ(m, n);
+	ASSERT_MEMEQ(out, buf, n);
+	ASSERT_OK(gm_semver_req_parse(&back, out, m, &d));
+	ASSERT_EQ(back.n, GM_SEMVER_REQ_MAX);
+}
+
 /* ---- property tests ---- */
 
 static uint64_t rng_state;
@@ -869,68 +922,4 @@ TEST(property_and_lists_are_the_conjunction_for_releases)
 					}
 		}
 	}
-}
-
-/* ---- gm/text.h ---- */
-
-TEST(edit_distance_known_values)
-{
-	ASSERT_EQ(gm_text_edit_distance("kitten", 6, "sitting", 7, 10), 3);
-	ASSERT_EQ(gm_text_edit_distance("", 0, "abc", 3, 10), 3);
-	ASSERT_EQ(gm_text_edit_distance("abc", 3, "abc", 3, 0), 0);
-	/* A swap of neighbours costs 1 (Damerau). */
-	ASSERT_EQ(
-	    gm_text_edit_distance("descripiton", 11, "description", 11, 5), 1);
-	ASSERT_EQ(gm_text_edit_distance("ca", 2, "abc", 3, 5), 3);
-	ASSERT_EQ(gm_text_edit_distance("descripton", 10, "description", 11, 5),
-		  1);
-	/* Bounded: max + 1 once above max. */
-	ASSERT_EQ(gm_text_edit_distance("kitten", 6, "sitting", 7, 2), 3);
-	ASSERT_EQ(gm_text_edit_distance("a", 1, "abcdef", 6, 2), 3);
-	ASSERT_EQ(gm_text_edit_distance("abcdef", 6, "ghijkl", 6, 1), 2);
-	/* Symmetric. */
-	ASSERT_EQ(gm_text_edit_distance("sitting", 7, "kitten", 6, 10), 3);
-}
-
-TEST(edit_distance_long_words_are_never_close)
-{
-	char a[GM_TEXT_WORD_MAX + 2], b[GM_TEXT_WORD_MAX + 2];
-
-	memset(a, 'a', sizeof(a));
-	memset(b, 'a', sizeof(b));
-	b[0] = 'b';
-	ASSERT_EQ(
-	    gm_text_edit_distance(a, GM_TEXT_WORD_MAX, b, GM_TEXT_WORD_MAX, 3),
-	    1);
-	ASSERT_EQ(gm_text_edit_distance(a, GM_TEXT_WORD_MAX + 1, b,
-					GM_TEXT_WORD_MAX + 1, 3),
-		  4);
-	ASSERT_EQ(gm_text_edit_distance(a, GM_TEXT_WORD_MAX + 1, a,
-					GM_TEXT_WORD_MAX + 1, 3),
-		  0);
-}
-
-TEST(closest_word_suggestions)
-{
-	static const char *const keys[] = {"name",    "namespace",
-					   "version", "description",
-					   "license", "keywords"};
-
-	ASSERT_STREQ(gm_text_closest("descripton", 10, keys, 6, 0),
-		     "description");
-	ASSERT_STREQ(gm_text_closest("nmae", 4, keys, 6, 0), "name");
-	ASSERT_STREQ(gm_text_closest("licence", 7, keys, 6, 0), "license");
-	ASSERT_STREQ(gm_text_closest("keyword", 7, keys, 6, 0), "keywords");
-	ASSERT_STREQ(gm_text_closest("Version", 7, keys, 6, 0), "version");
-	ASSERT(gm_text_closest("zzzzzz", 6, keys, 6, 0) == NULL);
-	/* Prefixes of 3 bytes or more. */
-	ASSERT_STREQ(gm_text_closest("descr", 5, keys, 6, 0), "description");
-	ASSERT(gm_text_closest("de", 2, keys, 6, 0) == NULL);
-	ASSERT(gm_text_closest("x", 1, keys, 6, 0) == NULL);
-	/* An explicit bound. */
-	ASSERT(gm_text_closest("vrsn", 4, keys, 6, 2) == NULL);
-	ASSERT_STREQ(gm_text_closest("vrsn", 4, keys, 6, 3), "version");
-	ASSERT_EQ(gm_text_suggest_max(3), 1);
-	ASSERT_EQ(gm_text_suggest_max(6), 2);
-	ASSERT_EQ(gm_text_suggest_max(20), 3);
 }
