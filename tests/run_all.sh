@@ -49,7 +49,7 @@ done
 for t in "$build"/tests/conformance/*; do
 	[ -f "$t" ] && [ -x "$t" ] && run_suite "conformance/$(basename "$t")" "$t"
 done
-for t in "$here"/tests/integration/*.sh "$here"/tests/interop/*.sh; do
+for t in "$here"/tests/integration/test_*.sh "$here"/tests/interop/*_interop.sh; do
 	[ -f "$t" ] && run_suite "${t#"$here"/tests/}" bash "$t"
 done
 
