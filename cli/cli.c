@@ -1,0 +1,184 @@
+/*
+ * cli.c - option parsing, errors and JSON output for the front ends.
+ */
+#include "cli.h"
+
+#include "gm/fs.h"
+#include "gm/text.h"
+
+const char *cli_prog = "ggen";
+const char *cli_group = "market";
+
+static const struct cli_opt *find_opt(const struct cli_opt *opts, size_t n,
+				      const char *name, size_t len, char sh)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sh && opts[i].short_name == sh)
+			return &opts[i];
+		if (!sh && strlen(opts[i].name) == len &&
+		    !memcmp(opts[i].name, name, len))
+			return &opts[i];
+	}
+	return NULL;
+}
+
+static int unknown_opt(const struct cli_opt *opts, size_t n, const char *arg,
+		       const char *verb)
+{
+	const char *names[64];
+	const char *best;
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k < GM_ARRAY_LEN(names); i++)
+		names[k++] = opts[i].name;
+	best = gm_text_closest(arg + 2, strlen(arg + 2), names, k, 3);
+	if (best)
+		return cli_usage(verb, "unknown option '%s'; did you mean '--%s'?",
+				 arg, best);
+	return cli_usage(verb, "unknown option '%s'", arg);
+}
+
+int cli_parse(int argc, char **argv, const struct cli_opt *opts,
+	      size_t n_opts, struct cli_args *args, const char *verb)
+{
+	bool only_pos = false;
+	int i;
+
+	memset(args, 0, sizeof(*args));
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const struct cli_opt *o;
+		const char *val = NULL;
+
+		if (only_pos || a[0] != '-' || !a[1]) {
+			if (args->n_pos == CLI_MAX_POS)
+				return cli_usage(verb, "too many arguments");
+			args->pos[args->n_pos++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_pos = true;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			args->help = true;
+			continue;
+		}
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+
+			o = find_opt(opts, n_opts, a + 2, len, 0);
+			if (!o)
+				return unknown_opt(opts, n_opts, a, verb);
+			if (eq)
+				val = eq + 1;
+		} else {
+			if (a[2])
+				return cli_usage(verb,
+						 "unknown option '%s' (short "
+						 "options take one letter)",
+						 a);
+			o = find_opt(opts, n_opts, NULL, 0, a[1]);
+			if (!o)
+				return cli_usage(verb, "unknown option '%s'", a);
+		}
+		if (o->flag) {
+			if (val)
+				return cli_usage(verb,
+						 "option '--%s' takes no value",
+						 o->name);
+			*o->flag = true;
+			continue;
+		}
+		if (!val) {
+			if (i + 1 >= argc)
+				return cli_usage(verb,
+						 "option '--%s' needs a value",
+						 o->name);
+			val = argv[++i];
+		}
+		*o->value = val;
+	}
+	return 0;
+}
+
+int cli_fail(gm_err e, const struct gm_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (d && d->msg[0])
+		fprintf(stderr, ": %s", d->msg);
+	else
+		fprintf(stderr, ": %s", gm_strerror(e));
+	fputc('\n', stderr);
+	return gm_err_exit_code(e) ? gm_err_exit_code(e) : 1;
+}
+
+int cli_usage(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: usage error: ", cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (verb && strcmp(verb, cli_group))
+		fprintf(stderr, "\nRun '%s %s %s --help' for usage.\n",
+			cli_prog, cli_group, verb);
+	else
+		fprintf(stderr, "\nRun '%s %s --help' for usage.\n", cli_prog,
+			cli_group);
+	return 2;
+}
+
+int cli_print_json(json_t *v)
+{
+	char *s;
+
+	if (!v)
+		return cli_fail(GM_ENOMEM, NULL, "cannot build JSON output");
+	s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(v);
+	if (!s)
+		return cli_fail(GM_ENOMEM, NULL, "cannot build JSON output");
+	puts(s);
+	free(s);
+	return 0;
+}
+
+char *cli_home(void)
+{
+	const char *h = getenv("GGEN_HOME");
+	const char *home;
+
+	if (h && *h)
+		return gm_strdup(h);
+	home = getenv("HOME");
+	if (!home || !*home)
+		home = "/";
+	return gm_path_join(home, ".ggen");
+}
+
+const char *cli_bytes(uint64_t n, char *buf, size_t cap)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < GM_ARRAY_LEN(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, cap, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, cap, "%.1f %s", v, units[u]);
+	return buf;
+}
