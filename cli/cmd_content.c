@@ -156,6 +156,8 @@ static int store_get(int argc, char **argv)
 	e = gm_market_get(m, &cid, out, &d);
 	if (e)
 		rc = cli_fail(e, &d, "cannot export %s", a.pos[0]);
+	else
+		printf("saved %s to %s\n", a.pos[0], out);
 	gm_market_close(m);
 	return rc;
 }
@@ -375,6 +377,10 @@ int cmd_car(int argc, char **argv)
 				"{s:s, s:s, s:I, s:I}", "root", a.pos[0],
 				"file", out, "blocks", (json_int_t)r.blocks,
 				"size", (json_int_t)r.size));
+		else
+			printf("wrote %s: %" PRIu64 " blocks, %" PRIu64
+			       " bytes\n",
+			       out, r.blocks, r.size);
 		gm_market_close(m);
 		return rc;
 	}
