@@ -6,6 +6,9 @@
  *   # This file is written by ggen; do not edit it by hand.
  *   version = 1
  *
+ *   [requires]                    # what the project asked for
+ *   "acme/web-framework" = "^1.2"
+ *
  *   [[package]]
  *   id = "acme/web-framework"
  *   version = "1.2.0"
@@ -44,9 +47,18 @@ struct gm_lock_entry {
 	size_t n_deps;
 };
 
+/* A direct requirement of the project: "ns/name" = "requirement". */
+struct gm_lock_req {
+	char ns[GM_PACKAGE_NAME_MAX + 1];
+	char name[GM_PACKAGE_NAME_MAX + 1];
+	char *req; /* owned, as written (Cargo syntax) */
+};
+
 /* A value: gm_lockfile_init, then gm_lockfile_release. */
 struct gm_lockfile {
-	struct gm_lock_entry *entries;
+	struct gm_lock_req *reqs; /* sorted by id */
+	size_t n_reqs;
+	struct gm_lock_entry *entries; /* sorted by id */
 	size_t n;
 };
 
@@ -59,6 +71,15 @@ GM_EXTERN void gm_lockfile_release(struct gm_lockfile *l);
  */
 GM_EXTERN gm_err gm_lockfile_add(struct gm_lockfile *l,
 				 const struct gm_lock_entry *e);
+/*
+ * Sets the requirement for ns/name (replacing one there was); req is
+ * copied. A NULL req removes it (GM_ENOENT when there was none).
+ */
+GM_EXTERN gm_err gm_lockfile_set_req(struct gm_lockfile *l, const char *ns,
+				     const char *name, const char *req);
+/* Removes the package entry for ns/name (GM_ENOENT when absent). */
+GM_EXTERN gm_err gm_lockfile_remove(struct gm_lockfile *l, const char *ns,
+				    const char *name);
 /* The entry for ns/name, or NULL. */
 GM_EXTERN const struct gm_lock_entry *
 gm_lockfile_find(const struct gm_lockfile *l, const char *ns, const char *name);
@@ -75,7 +96,10 @@ GM_EXTERN gm_err gm_lockfile_format(const struct gm_lockfile *l,
 /* Writes the canonical text atomically (temporary file, fsync, rename). */
 GM_EXTERN gm_err gm_lockfile_save(const struct gm_lockfile *l,
 				  const char *path, struct gm_diag *d);
-/* Whether a and b list exactly the same packages with the same fields. */
+/*
+ * Whether a and b list exactly the same packages with the same fields
+ * (requirements are not compared).
+ */
 GM_EXTERN bool gm_lockfile_equal(const struct gm_lockfile *a,
 				 const struct gm_lockfile *b);
 

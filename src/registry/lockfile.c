@@ -14,6 +14,8 @@
 
 void gm_lockfile_init(struct gm_lockfile *l)
 {
+	l->reqs = NULL;
+	l->n_reqs = 0;
 	l->entries = NULL;
 	l->n = 0;
 }
@@ -36,7 +38,85 @@ void gm_lockfile_release(struct gm_lockfile *l)
 	for (i = 0; i < l->n; i++)
 		entry_release(&l->entries[i]);
 	gm_free(l->entries);
+	for (i = 0; i < l->n_reqs; i++)
+		gm_free(l->reqs[i].req);
+	gm_free(l->reqs);
 	gm_lockfile_init(l);
+}
+
+static int id_cmp(const char *ans, const char *aname, const char *ns,
+		  const char *name)
+{
+	int c = strcmp(ans, ns);
+
+	return c ? c : strcmp(aname, name);
+}
+
+gm_err gm_lockfile_set_req(struct gm_lockfile *l, const char *ns,
+			   const char *name, const char *req)
+{
+	struct gm_lock_req *grown;
+	size_t pos = 0;
+	char *copy;
+
+	while (pos < l->n_reqs &&
+	       id_cmp(l->reqs[pos].ns, l->reqs[pos].name, ns, name) < 0)
+		pos++;
+	if (pos < l->n_reqs &&
+	    !id_cmp(l->reqs[pos].ns, l->reqs[pos].name, ns, name)) {
+		if (!req) {
+			gm_free(l->reqs[pos].req);
+			memmove(&l->reqs[pos], &l->reqs[pos + 1],
+				(l->n_reqs - pos - 1) * sizeof(*l->reqs));
+			l->n_reqs--;
+			return GM_OK;
+		}
+		copy = gm_strdup(req);
+		if (!copy)
+			return GM_ENOMEM;
+		gm_free(l->reqs[pos].req);
+		l->reqs[pos].req = copy;
+		return GM_OK;
+	}
+	if (!req)
+		return GM_ENOENT;
+	if (l->n_reqs >= GM_LOCKFILE_MAX_PACKAGES)
+		return GM_ELIMIT;
+	if (strlen(ns) > GM_PACKAGE_NAME_MAX ||
+	    strlen(name) > GM_PACKAGE_NAME_MAX)
+		return GM_EINVAL;
+	copy = gm_strdup(req);
+	if (!copy)
+		return GM_ENOMEM;
+	grown = gm_reallocarray(l->reqs, l->n_reqs + 1, sizeof(*grown));
+	if (!grown) {
+		gm_free(copy);
+		return GM_ENOMEM;
+	}
+	l->reqs = grown;
+	memmove(&l->reqs[pos + 1], &l->reqs[pos],
+		(l->n_reqs - pos) * sizeof(*grown));
+	snprintf(l->reqs[pos].ns, sizeof(l->reqs[pos].ns), "%s", ns);
+	snprintf(l->reqs[pos].name, sizeof(l->reqs[pos].name), "%s", name);
+	l->reqs[pos].req = copy;
+	l->n_reqs++;
+	return GM_OK;
+}
+
+gm_err gm_lockfile_remove(struct gm_lockfile *l, const char *ns,
+			  const char *name)
+{
+	const struct gm_lock_entry *e = gm_lockfile_find(l, ns, name);
+	size_t pos;
+
+	if (!e)
+		return GM_ENOENT;
+	pos = (size_t)(e - l->entries);
+	entry_release(&l->entries[pos]);
+	memmove(&l->entries[pos], &l->entries[pos + 1],
+		(l->n - pos - 1) * sizeof(*l->entries));
+	l->n--;
+	return GM_OK;
 }
 
 static int entry_cmp(const struct gm_lock_entry *a, const char *ns,
@@ -281,6 +361,52 @@ out_entry:
 	return err;
 }
 
+static gm_err parse_requires(struct gm_lockfile *l,
+			     const struct gm_toml_value *t, struct gm_diag *d)
+{
+	size_t i;
+
+	if (!t)
+		return GM_OK;
+	if (gm_toml_type(t) != GM_TOML_TABLE)
+		return at(d, t, "ggen.lock: '%s' must be a table", "requires");
+	for (i = 0; i < gm_toml_table_len(t); i++) {
+		const struct gm_toml_value *v = gm_toml_table_value(t, i);
+		char ns[GM_PACKAGE_NAME_MAX + 1], name[GM_PACKAGE_NAME_MAX + 1];
+		struct gm_semver_req req;
+		size_t klen, vlen;
+		const char *k = gm_toml_table_key(t, i, &klen);
+		const char *s;
+		char *copy;
+		gm_err e;
+
+		if (gm_package_id_parse(k, klen, ns, name, NULL)) {
+			uint32_t line, col;
+
+			gm_toml_table_key_pos(t, i, &line, &col);
+			return gm_diag_set_at(d, GM_EFORMAT, line, col,
+					      "ggen.lock: '%.*s' in [requires] "
+					      "is not a package id (ns/name)",
+					      (int)klen, k);
+		}
+		if (gm_toml_type(v) != GM_TOML_STRING)
+			return at(d, v, "ggen.lock: requirement of '%s/%s' "
+					"must be a string", ns, name);
+		s = gm_toml_string(v, &vlen);
+		if (gm_semver_req_parse(&req, s, vlen, NULL))
+			return at(d, v, "ggen.lock: '%s/%s' has a bad version "
+					"requirement", ns, name);
+		copy = gm_strndup(s, vlen);
+		if (!copy)
+			return GM_ENOMEM;
+		e = gm_lockfile_set_req(l, ns, name, copy);
+		gm_free(copy);
+		if (e)
+			return e;
+	}
+	return GM_OK;
+}
+
 gm_err gm_lockfile_parse(struct gm_lockfile *l, const char *src, size_t len,
 			 struct gm_diag *d)
 {
@@ -299,7 +425,8 @@ gm_err gm_lockfile_parse(struct gm_lockfile *l, const char *src, size_t len,
 		const char *k = gm_toml_table_key(root, i, &klen);
 
 		if ((klen == 7 && !memcmp(k, "version", 7)) ||
-		    (klen == 7 && !memcmp(k, "package", 7)))
+		    (klen == 7 && !memcmp(k, "package", 7)) ||
+		    (klen == 8 && !memcmp(k, "requires", 8)))
 			continue;
 		{
 			uint32_t line, col;
@@ -319,6 +446,9 @@ gm_err gm_lockfile_parse(struct gm_lockfile *l, const char *src, size_t len,
 		       "version");
 		goto out;
 	}
+	e = parse_requires(l, gm_toml_table_get(root, "requires"), d);
+	if (e)
+		goto out;
 	pkgs = gm_toml_table_get(root, "package");
 	if (pkgs && gm_toml_type(pkgs) != GM_TOML_ARRAY) {
 		e = at(d, pkgs, "ggen.lock: '%s' must be an array of tables",
@@ -378,6 +508,15 @@ gm_err gm_lockfile_format(const struct gm_lockfile *l, struct gm_buf *out)
 
 	e = gm_buf_append_str(out, "# This file is written by ggen; do not "
 				   "edit it by hand.\nversion = 1\n");
+	if (!e && l->n_reqs)
+		e = gm_buf_append_str(out, "\n[requires]\n");
+	for (i = 0; !e && i < l->n_reqs; i++) {
+		char key[2 * GM_PACKAGE_NAME_MAX + 4];
+
+		snprintf(key, sizeof(key), "\"%s/%s\"", l->reqs[i].ns,
+			 l->reqs[i].name);
+		e = put_str(out, key, l->reqs[i].req);
+	}
 	for (i = 0; !e && i < l->n; i++) {
 		const struct gm_lock_entry *en = &l->entries[i];
 		char buf[GM_SEMVER_MAX_LEN + 1 > GM_CID_MAX_STR

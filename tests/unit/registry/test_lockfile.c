@@ -30,6 +30,8 @@ static void make_entry(struct gm_lock_entry *e, const char *ns,
 static const char expected[] =
 	"# This file is written by ggen; do not edit it by hand.\n"
 	"version = 1\n"
+	"\n[requires]\n"
+	"\"acme/web-framework\" = \"^1.2\"\n"
 	"\n[[package]]\n"
 	"id = \"acme/http-middleware\"\n"
 	"version = \"0.3.1\"\n"
@@ -58,6 +60,12 @@ static void build(struct gm_lockfile *l)
 	make_entry(&e, "acme", "http-middleware", "0.3.1", NULL, 0);
 	ASSERT_OK(gm_lockfile_add(l, &e));
 	ASSERT_ERR(gm_lockfile_add(l, &e), GM_EEXIST);
+	ASSERT_OK(gm_lockfile_set_req(l, "acme", "web-framework", "^1.0"));
+	ASSERT_OK(gm_lockfile_set_req(l, "acme", "web-framework", "^1.2"));
+	ASSERT_OK(gm_lockfile_set_req(l, "zed", "x", "*"));
+	ASSERT_OK(gm_lockfile_set_req(l, "zed", "x", NULL));
+	ASSERT_ERR(gm_lockfile_set_req(l, "zed", "x", NULL), GM_ENOENT);
+	ASSERT_EQ(l->n_reqs, 1);
 }
 
 TEST(format_is_canonical_and_sorted)
@@ -91,6 +99,13 @@ TEST(parse_round_trips)
 	ASSERT_STREQ(e->deps[0], "acme/http-middleware");
 	ASSERT_STREQ(e->version.pre, "rc.1");
 	ASSERT(gm_lockfile_find(&p, "acme", "nope") == NULL);
+	ASSERT_EQ(p.n_reqs, 1);
+	ASSERT_STREQ(p.reqs[0].req, "^1.2");
+	ASSERT_STREQ(p.reqs[0].name, "web-framework");
+	ASSERT_OK(gm_lockfile_remove(&p, "acme", "http-middleware"));
+	ASSERT_ERR(gm_lockfile_remove(&p, "acme", "http-middleware"),
+		   GM_ENOENT);
+	ASSERT_EQ(p.n, 1);
 	gm_lockfile_release(&p);
 	gm_lockfile_release(&l);
 	gm_free(path);
@@ -126,7 +141,7 @@ TEST(bad_files_are_refused_with_position)
 		   0);
 	snprintf(text, sizeof(text), "%s", expected);
 	*strstr(text, "0.3.1") = 'x';
-	expect_bad(text, "not a SemVer version", 6);
+	expect_bad(text, "not a SemVer version", 9);
 	snprintf(text, sizeof(text), "%s", expected);
 	*strstr(text, "bafybei") = 'Q';
 	expect_bad(text, "not a valid CID", 0);
@@ -138,6 +153,10 @@ TEST(bad_files_are_refused_with_position)
 	expect_bad("version = 1\n[[package]]\nfoo = 1\n", "unknown key 'foo'",
 		   3);
 	expect_bad("version = 1\nversion = 1\n", "", 2);
+	expect_bad("version = 1\n[requires]\n\"acme/x\" = \"^^1\"\n",
+		   "bad version requirement", 3);
+	expect_bad("version = 1\n[requires]\nx = \"1\"\n", "not a package id",
+		   3);
 }
 
 TEST(duplicate_ids_are_refused)
