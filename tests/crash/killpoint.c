@@ -12,7 +12,10 @@
  *
  * Writes to stdout and stderr (fd 1 and 2) are not counted.
  */
+#undef _FILE_OFFSET_BITS
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
