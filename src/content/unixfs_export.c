@@ -17,10 +17,11 @@
  *
  * Refused: Symlink and Metadata nodes, bad names (empty, ".", "..", '/',
  * NUL, longer than 255 bytes, duplicates, equal ignoring ASCII case), size
- * disagreements and a CID that appears twice on the current path (only a
- * lying source can make one) with GM_EUNSAFE; HAMT shards and codecs other
- * than raw and dag-pb with GM_EUNSUPPORTED; depth, byte and entry budgets
- * with GM_ELIMIT.
+ * disagreements, file links of 0 bytes (a work bomb: a handful of blocks
+ * linking each other thousands of times over) and a CID that appears twice
+ * on the current path (only a lying source can make one) with GM_EUNSAFE;
+ * HAMT shards and codecs other than raw and dag-pb with GM_EUNSUPPORTED;
+ * depth, byte and entry budgets with GM_ELIMIT.
  *
  * Entries are created relative to their folder's descriptor (mkdirat,
  * openat with O_EXCL and O_NOFOLLOW), never through a path that a symlink
@@ -273,6 +274,21 @@ static gm_err write_file_node(struct exporter *ex, int fd, struct level *l,
 		return size_lie(ex, "number of links vs blocksizes",
 				l->node.n_links, u->n_blocksizes);
 	for (i = 0; i < u->n_blocksizes; i++) {
+		/*
+		 * Every link must carry bytes: links of 0 bytes cost a fetch
+		 * each without touching the byte budget, so a few blocks
+		 * linking each other many times over would make the walk
+		 * run for ever. With each link worth a byte or more, the
+		 * blocks fetched stay below depth times max_bytes.
+		 */
+		if (u->blocksizes[i] == 0)
+			return gm_diag_set(
+			    ex->d, GM_EUNSAFE,
+			    "'%s' has a file node whose link %zu "
+			    "holds 0 bytes; importers never make "
+			    "one, and repeated they are a work "
+			    "bomb; refusing the DAG",
+			    what_path(ex), i);
 		if (u->blocksizes[i] > UINT64_MAX / 2 - total)
 			return size_lie(ex, "blocksizes overflow",
 					u->blocksizes[i], total);

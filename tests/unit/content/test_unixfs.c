@@ -820,6 +820,48 @@ TEST(export_refuses_size_lies)
 	hostile_free(&h);
 }
 
+TEST(export_refuses_zero_byte_file_links)
+{
+	/*
+	 * Found with fuzz_unixfs (seed zero_size_bomb): links of 0 bytes
+	 * cost a fetch each without touching the byte budget, so 16 blocks
+	 * each linking the next 64 times kept the exporter busy for ever
+	 * (64^14 fetches under the default limits). Type=File, filesize=0,
+	 * blocksizes=[0, 0, 0] over an empty raw leaf.
+	 */
+	static const uint8_t zeros[] = {0x08, 0x02, 0x18, 0x00, 0x20,
+					0x00, 0x20, 0x00, 0x20, 0x00};
+	/* The same shape one level up: blocksizes=[0] * 8. */
+	static const uint8_t zeros8[] = {
+	    0x08, 0x02, 0x18, 0x00, 0x20, 0x00, 0x20, 0x00, 0x20, 0x00,
+	    0x20, 0x00, 0x20, 0x00, 0x20, 0x00, 0x20, 0x00, 0x20, 0x00};
+	struct hostile h;
+	struct gm_dagpb_link k[8];
+	struct gm_cid empty, c, top;
+	int i, level;
+
+	hostile_init(&h);
+	put_raw(&h.m, "", 0, &empty);
+	for (i = 0; i < 3; i++)
+		k[i] = mk_link(&empty, "", 0);
+	put_pb(&h.m, k, 3, zeros, sizeof(zeros), &c);
+	expect_refusal(&h, &c, NULL, GM_EUNSAFE, "link 0 holds 0 bytes");
+	/* A small bomb below an honest folder entry. */
+	for (level = 0; level < 3; level++) {
+		for (i = 0; i < 8; i++)
+			k[i] = mk_link(&c, "", 10);
+		put_pb(&h.m, k, 8, zeros8, sizeof(zeros8), &c);
+	}
+	k[0] = mk_link(&h.leaf, "a", 5);
+	k[1] = mk_link(&c, "bomb", 100);
+	put_pb(&h.m, k, 2, DIR_DATA, sizeof(DIR_DATA), &top);
+	expect_refusal(&h, &top, NULL, GM_EUNSAFE, "bomb' has a file node");
+	/* The empty leaf on its own is a fine empty file. */
+	ASSERT_OK(gm_unixfs_export(&h.src, &empty, h.out, NULL, NULL));
+	assert_file(h.parent, "out", "", 0);
+	hostile_free(&h);
+}
+
 TEST(export_refuses_tampered_and_missing_blocks)
 {
 	static const char *const names[] = {"a", "b"};
