@@ -3,7 +3,10 @@
  */
 #include "cli.h"
 
+#include <termios.h>
+
 #include "gm/fs.h"
+#include "gm/market.h"
 #include "gm/text.h"
 
 const char *cli_prog = "ggen";
@@ -181,4 +184,78 @@ const char *cli_bytes(uint64_t n, char *buf, size_t cap)
 	else
 		snprintf(buf, cap, "%.1f %s", v, units[u]);
 	return buf;
+}
+
+int cli_open_market(struct gm_market **m)
+{
+	struct gm_diag d;
+	char *home = cli_home();
+	gm_err e;
+
+	if (!home)
+		return cli_fail(GM_ENOMEM, NULL, "cannot find the home folder");
+	gm_diag_clear(&d);
+	e = gm_market_open(m, home, &d);
+	if (e) {
+		int rc = cli_fail(e, &d, "cannot open the marketplace at '%s'",
+				  home);
+		gm_free(home);
+		return rc;
+	}
+	gm_free(home);
+	return 0;
+}
+
+int cli_parse_cid(const char *text, struct gm_cid *cid)
+{
+	struct gm_diag d;
+	gm_err e;
+
+	gm_diag_clear(&d);
+	e = gm_cid_parse(cid, text, strlen(text), &d);
+	if (e) {
+		fprintf(stderr, "%s: usage error: '%s' is not a CID: %s\n",
+			cli_prog, text, d.msg[0] ? d.msg : gm_strerror(e));
+		return 2;
+	}
+	return 0;
+}
+
+
+static char passphrase_buf[1024];
+
+void cli_passphrase_wipe(void)
+{
+	volatile char *p = passphrase_buf;
+	size_t i;
+
+	for (i = 0; i < sizeof(passphrase_buf); i++)
+		p[i] = 0;
+}
+
+const char *cli_passphrase(const char *prompt, bool required)
+{
+	const char *env = getenv("GGEN_PASSPHRASE");
+	struct termios old, quiet;
+	size_t len;
+
+	if (env && *env)
+		return env;
+	if (!required || !isatty(STDIN_FILENO))
+		return NULL;
+	fprintf(stderr, "%s: ", prompt);
+	if (tcgetattr(STDIN_FILENO, &old) != 0)
+		return NULL;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	if (!fgets(passphrase_buf, sizeof(passphrase_buf), stdin))
+		passphrase_buf[0] = '\0';
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	len = strlen(passphrase_buf);
+	while (len && (passphrase_buf[len - 1] == '\n' ||
+		       passphrase_buf[len - 1] == '\r'))
+		passphrase_buf[--len] = '\0';
+	return len ? passphrase_buf : NULL;
 }

@@ -61,6 +61,20 @@ char *cli_home(void);
 /* Human-readable byte count into buf. */
 const char *cli_bytes(uint64_t n, char *buf, size_t cap);
 
+struct gm_market;
+struct gm_cid;
+/* Opens the marketplace under cli_home(); prints the error, returns exit. */
+int cli_open_market(struct gm_market **m);
+/* Parses a CID argument; prints a usage error and returns 2 if bad. */
+int cli_parse_cid(const char *text, struct gm_cid *cid);
+/*
+ * The passphrase for sealing or unsealing a key: GGEN_PASSPHRASE, else a
+ * prompt on the terminal (no echo) when stdin is one, else NULL. The
+ * returned buffer is static and wiped by cli_passphrase_wipe().
+ */
+const char *cli_passphrase(const char *prompt, bool required);
+void cli_passphrase_wipe(void);
+
 extern const char *cli_prog;  /* "ggen" or "clnrm" */
 extern const char *cli_group; /* "market" or "validator" */
 

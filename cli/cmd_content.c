@@ -6,41 +6,6 @@
 #include "cmds.h"
 #include "gm/market.h"
 
-static int open_market(struct gm_market **m)
-{
-	struct gm_diag d;
-	char *home = cli_home();
-	gm_err e;
-
-	if (!home)
-		return cli_fail(GM_ENOMEM, NULL, "cannot find the home folder");
-	gm_diag_clear(&d);
-	e = gm_market_open(m, home, &d);
-	if (e) {
-		int rc = cli_fail(e, &d, "cannot open the marketplace at '%s'",
-				  home);
-		gm_free(home);
-		return rc;
-	}
-	gm_free(home);
-	return 0;
-}
-
-static int parse_cid(const char *text, struct gm_cid *cid)
-{
-	struct gm_diag d;
-	gm_err e;
-
-	gm_diag_clear(&d);
-	e = gm_cid_parse(cid, text, strlen(text), &d);
-	if (e) {
-		fprintf(stderr, "%s: usage error: '%s' is not a CID: %s\n",
-			cli_prog, text, d.msg[0] ? d.msg : gm_strerror(e));
-		return 2;
-	}
-	return 0;
-}
-
 static json_t *result_json(const char *path, const struct gm_unixfs_result *r)
 {
 	char cid[GM_CID_MAX_STR];
@@ -111,7 +76,7 @@ static int store_add(int argc, char **argv)
 		return rc;
 	if (a.n_pos != 1)
 		return cli_usage("store", "store add takes one file or folder");
-	rc = open_market(&m);
+	rc = cli_open_market(&m);
 	if (rc)
 		return rc;
 	gm_diag_clear(&d);
@@ -146,10 +111,10 @@ static int store_get(int argc, char **argv)
 		return rc;
 	if (a.n_pos != 1 || !out)
 		return cli_usage("store", "store get takes a CID and -o OUT");
-	rc = parse_cid(a.pos[0], &cid);
+	rc = cli_parse_cid(a.pos[0], &cid);
 	if (rc)
 		return rc;
-	rc = open_market(&m);
+	rc = cli_open_market(&m);
 	if (rc)
 		return rc;
 	gm_diag_clear(&d);
@@ -197,7 +162,7 @@ static int store_simple(const char *action, int argc, char **argv)
 	if (a.n_pos)
 		return cli_usage("store", "store %s takes no arguments",
 				 action);
-	rc = open_market(&m);
+	rc = cli_open_market(&m);
 	if (rc)
 		return rc;
 	gm_diag_clear(&d);
@@ -282,11 +247,11 @@ static int store_pin(int argc, char **argv)
 		return cli_usage("store", "unknown pin action '%s' (add, rm, "
 				 "ls)", a.pos[0]);
 	if (a.n_pos == 2) {
-		rc = parse_cid(a.pos[1], &cid);
+		rc = cli_parse_cid(a.pos[1], &cid);
 		if (rc)
 			return rc;
 	}
-	rc = open_market(&m);
+	rc = cli_open_market(&m);
 	if (rc)
 		return rc;
 	gm_diag_clear(&d);
@@ -363,10 +328,10 @@ int cmd_car(int argc, char **argv)
 		if (a.n_pos != 1 || !out)
 			return cli_usage("car", "car export takes a CID and "
 					 "-o FILE");
-		rc = parse_cid(a.pos[0], &cid);
+		rc = cli_parse_cid(a.pos[0], &cid);
 		if (rc)
 			return rc;
-		rc = open_market(&m);
+		rc = cli_open_market(&m);
 		if (rc)
 			return rc;
 		e = gm_market_car_export(m, &cid, out, &r, &d);
@@ -386,7 +351,7 @@ int cmd_car(int argc, char **argv)
 	}
 	if (a.n_pos != 1)
 		return cli_usage("car", "car import takes one CAR file");
-	rc = open_market(&m);
+	rc = cli_open_market(&m);
 	if (rc)
 		return rc;
 	{

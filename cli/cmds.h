@@ -8,6 +8,106 @@ int cmd_cid(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_car(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_categories(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+
+#include "gm/manifest.h"
+struct gm_market;
+/* GM_PACKAGE_VALIDATOR under clnrm: verbs act on validators only. */
+extern enum gm_package_kind cli_kind;
+/*
+ * Turns "ns/name[@req]" or a bare "name[@req]" (unambiguous in the
+ * registry) into ns and name; *req gets the text after '@' or NULL (req
+ * NULL: a version is a usage error). Prints the error and returns the exit
+ * status on failure, 0 on success.
+ */
+int cli_package_id(struct gm_market *m, const char *arg, char *ns, char *name,
+		   const char **req);
+/* Prints "package 'x' not found. Did you mean ...? Try ..." and returns 1. */
+int cli_not_found(struct gm_market *m, const char *what);
+
+#define CMD_KEY_HELP                                                          \
+	"usage: ggen market key <action> [--handle NAME] [--seal] [--json]\n\n" \
+	"Ed25519 signing keys of your publisher handles, in "               \
+	"$GGEN_HOME/keys\n(mode 0600).\n\n"                                  \
+	"Actions:\n"                                                         \
+	"  generate --handle NAME [--seal]  make a key; --seal encrypts it "   \
+	"with a\n"                                                           \
+	"                                   passphrase (GGEN_PASSPHRASE or "   \
+	"a prompt)\n"                                                        \
+	"  list                             your keys and fingerprints\n"     \
+	"  rotate --handle NAME             a new key, vouched for by the "   \
+	"old one\n"                                                          \
+	"  revoke --handle NAME             refuse the key's future "         \
+	"releases\n\n"                                                        \
+	"Examples:\n"                                                        \
+	"  ggen market key generate --handle acme\n"                         \
+	"  ggen market key rotate --handle acme\n"
+
+#define CMD_PUBLISH_HELP                                                      \
+	"usage: ggen market publish [DIR] [--dry-run] [--key-file FILE] "     \
+	"[--json]\n\n"                                                        \
+	"Checks DIR/ggen.toml, imports the folder into the block store, "     \
+	"signs the\nrelease with the namespace's key and registers it. "      \
+	".git/, .ggen/ and\n.ggenignore patterns are left out; symlinks and " \
+	"special files are refused.\nThe key comes from --key-file, else "    \
+	"GGEN_SIGNING_KEY (base64 seed, for CI),\nelse $GGEN_HOME/keys.\n\n"  \
+	"Examples:\n"                                                        \
+	"  ggen market publish ./web-framework\n"                            \
+	"  ggen market publish ./web-framework --dry-run\n"
+
+#define CMD_SEARCH_HELP                                                       \
+	"usage: ggen market search [WORDS...] [--category C] [--keyword K] "  \
+	"[--author A]\n"                                                     \
+	"       [--license L] [--kind template|validator] "                  \
+	"[--sort relevance|name|recent]\n"                                   \
+	"       [--limit N] [--offset N] [--json]\n\n"                        \
+	"Searches names, namespaces, keywords and descriptions of the "       \
+	"local registry\n(prefixes match too); exact names come first.\n\n"  \
+	"Example:\n"                                                         \
+	"  ggen market search \"rust web framework\" --category web "        \
+	"--limit 10\n"
+
+#define CMD_INFO_HELP                                                         \
+	"usage: ggen market info PACKAGE[@VERSION] [--json]\n\n"              \
+	"Versions, dependencies, publisher, CID, signature and trust state "  \
+	"of a package.\n\n"                                                   \
+	"Example:\n"                                                         \
+	"  ggen market info acme/web-framework\n"
+
+#define CMD_CATEGORIES_HELP                                                   \
+	"usage: ggen market categories [--json]\n\n"                          \
+	"The categories and how many packages each holds.\n"
+
+#define CMD_TRUST_HELP                                                        \
+	"usage: ggen market trust <action> [KEY] [--level L] [--json]\n\n"    \
+	"Which publishers' releases may be installed. KEY is a fingerprint "  \
+	"(SHA256:...),\nat least 8 of its characters, or a handle.\n\n"      \
+	"Actions:\n"                                                         \
+	"  add KEY [--level marginal|full|ultimate]   trust it (default "     \
+	"full)\n"                                                            \
+	"  list                                       every key seen, with "  \
+	"its level\n"                                                        \
+	"  remove KEY                                 back to untrusted\n"   \
+	"  revoke KEY                                 distrust it, even "     \
+	"against --trust-new\n\n"                                             \
+	"Example:\n"                                                         \
+	"  ggen market trust add SHA256:q1w2e3r4...\n"
+
+#define CMD_BUNDLE_HELP                                                       \
+	"usage: ggen market bundle export PACKAGE[@REQ]... -o FILE\n"         \
+	"       ggen market bundle import FILE [--trust-new] [--json]\n\n"    \
+	"A bundle is a CAR file with the packages, their dependencies and "   \
+	"the signed\nrecords that vouch for them, for sites with no "         \
+	"network. Import makes\nthe same checks as the network.\n\n"         \
+	"Examples:\n"                                                        \
+	"  ggen market bundle export acme/web-framework -o bundle.car\n"     \
+	"  ggen market bundle import bundle.car\n"
 
 #define CMD_CID_HELP                                                          \
 	"usage: ggen market cid [--json] PATH...\n\n"                         \

@@ -23,6 +23,19 @@ static const struct cli_verb verbs[] = {
 	 CMD_CAR_HELP, cmd_car},
 	{"manifest", "check a package's ggen.toml",
 	 CMD_MANIFEST_HELP, cmd_manifest},
+	{"key", "your signing keys: generate, list, rotate, revoke",
+	 CMD_KEY_HELP, cmd_key},
+	{"publish", "sign and register a package folder", CMD_PUBLISH_HELP,
+	 cmd_publish},
+	{"search", "search the local registry", CMD_SEARCH_HELP, cmd_search},
+	{"info", "versions, dependencies, publisher and trust of a package",
+	 CMD_INFO_HELP, cmd_info},
+	{"categories", "the package categories", CMD_CATEGORIES_HELP,
+	 cmd_categories},
+	{"trust", "which publishers to trust: add, list, remove, revoke",
+	 CMD_TRUST_HELP, cmd_trust},
+	{"bundle", "export or import packages as a CAR bundle",
+	 CMD_BUNDLE_HELP, cmd_bundle},
 };
 
 static void market_help(FILE *f)

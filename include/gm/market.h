@@ -8,9 +8,11 @@
  *   | path             | what                                         |
  *   |------------------|----------------------------------------------|
  *   | blocks/          | the block store (see blockstore.h)           |
+ *   | registry.db      | the SQLite registry (see registry.h)         |
+ *   | keys/            | signing keys, mode 0700 (see keys.h)         |
  *
- * (the registry, keys and node folders join with the issues that bring
- * them). The facade composes the lower layers into whole user actions and
+ * (the node folder joins with the network issues). The facade composes the
+ * lower layers into whole user actions and
  * makes each one safe to interrupt: files it writes for the user (CAR
  * exports, exported trees) appear whole or not at all.
  */
@@ -21,6 +23,10 @@
 #include "gm/car.h"
 #include "gm/cid.h"
 #include "gm/gm.h"
+#include "gm/keys.h"
+#include "gm/publish.h"
+#include "gm/registry.h"
+#include "gm/trust.h"
 #include "gm/unixfs.h"
 
 struct gm_market;
@@ -35,6 +41,55 @@ GM_EXTERN gm_err gm_market_open(struct gm_market **out, const char *home,
 GM_EXTERN void gm_market_close(struct gm_market *m);
 /* The block store (owned by m). */
 GM_EXTERN struct gm_store *gm_market_store(struct gm_market *m);
+
+/* The registry (owned by m). */
+GM_EXTERN struct gm_registry *gm_market_registry(struct gm_market *m);
+/* $GGEN_HOME/keys (owned by m). */
+GM_EXTERN const char *gm_market_keys_dir(struct gm_market *m);
+
+/*
+ * Makes a key for handle, saves it (sealed when passphrase is not NULL),
+ * and registers its signed publisher record with ultimate trust.
+ */
+GM_EXTERN gm_err gm_market_key_generate(struct gm_market *m,
+					const char *handle,
+					const char *passphrase,
+					struct gm_key *out, struct gm_diag *d);
+/*
+ * The signing key for handle: key_file when given, else GGEN_SIGNING_KEY
+ * (CI), else $GGEN_HOME/keys/<handle>.key. A key not yet in the registry
+ * gets its publisher record at its first publish.
+ */
+GM_EXTERN gm_err gm_market_signing_key(struct gm_market *m,
+				       const char *handle,
+				       const char *key_file,
+				       const char *passphrase,
+				       struct gm_key *out, struct gm_diag *d);
+/*
+ * Rotates handle's key: a rotation record signed by the old and the new
+ * key, registered; the old key file is kept beside the new one.
+ */
+GM_EXTERN gm_err gm_market_key_rotate(struct gm_market *m, const char *handle,
+				      const char *old_pass,
+				      const char *new_pass,
+				      struct gm_key *new_out,
+				      struct gm_diag *d);
+/*
+ * Revokes handle's current key for releases after its last one: a
+ * revocation record signed by the key, registered; the key file is marked.
+ */
+GM_EXTERN gm_err gm_market_key_revoke(struct gm_market *m, const char *handle,
+				      const char *passphrase,
+				      uint64_t *after, struct gm_diag *d);
+
+/*
+ * Finds a publisher by fingerprint ("SHA256:...", or a unique prefix of at
+ * least 8 characters of the part after "SHA256:", or a handle).
+ */
+GM_EXTERN gm_err gm_market_find_publisher(struct gm_market *m,
+					  const char *what,
+					  struct gm_publisher_row *out,
+					  struct gm_diag *d);
 
 /* Root CID of a file or folder, as IPFS computes it; nothing is stored. */
 GM_EXTERN gm_err gm_market_cid(const char *path, struct gm_unixfs_result *res,

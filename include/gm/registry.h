@@ -332,6 +332,24 @@ GM_EXTERN gm_err gm_registry_release_seq_max(struct gm_registry *r,
 					     struct gm_diag *d);
 
 /*
+ * Fills idx (gm/resolve.h) so the resolver reads the registry: versions of
+ * a package are its release rows (equivocation evidence left out), the
+ * dependencies of a version those of its row. The index borrows reg.
+ */
+struct gm_resolve_index;
+GM_EXTERN void gm_registry_resolve_index(struct gm_registry *reg,
+					 struct gm_resolve_index *idx);
+
+/*
+ * Lists every publisher row (handle, then fingerprint order) into a new
+ * array *out of *n rows (each freed with gm_publisher_row_release, then
+ * the array with gm_free).
+ */
+GM_EXTERN gm_err gm_registry_list_publishers(struct gm_registry *r,
+					     struct gm_publisher_row **out,
+					     size_t *n, struct gm_diag *d);
+
+/*
  * The bulk path: loads many metadata-only releases in one transaction,
  * with prepared statements reused and synchronous=OFF until commit (a
  * crash during a bulk load may lose the load, never what was committed

@@ -5,11 +5,15 @@
 #include "internal.h"
 
 #include "gm/fs.h"
+#include "gm/ingest.h"
 #include "gm/market.h"
+#include "gm/record.h"
 
 struct gm_market {
 	char *home;
+	char *keys;
 	struct gm_store *store;
+	struct gm_registry *reg;
 };
 
 gm_err gm_market_open(struct gm_market **out, const char *home,
@@ -40,10 +44,24 @@ gm_err gm_market_open(struct gm_market **out, const char *home,
 	gm_free(blocks);
 	if (e)
 		goto out_free;
+	blocks = gm_path_join(home, "registry.db");
+	m->keys = gm_path_join(home, "keys");
+	if (!blocks || !m->keys) {
+		gm_free(blocks);
+		e = GM_ENOMEM;
+		goto out_store;
+	}
+	e = gm_registry_open(&m->reg, blocks, d);
+	gm_free(blocks);
+	if (e)
+		goto out_store;
 	*out = m;
 	return GM_OK;
 
+out_store:
+	gm_store_close(m->store);
 out_free:
+	gm_free(m->keys);
 	gm_free(m->home);
 	gm_free(m);
 	return e;
@@ -53,7 +71,9 @@ void gm_market_close(struct gm_market *m)
 {
 	if (!m)
 		return;
+	gm_registry_close(m->reg);
 	gm_store_close(m->store);
+	gm_free(m->keys);
 	gm_free(m->home);
 	gm_free(m);
 }
@@ -61,6 +81,221 @@ void gm_market_close(struct gm_market *m)
 struct gm_store *gm_market_store(struct gm_market *m)
 {
 	return m->store;
+}
+
+struct gm_registry *gm_market_registry(struct gm_market *m)
+{
+	return m->reg;
+}
+
+const char *gm_market_keys_dir(struct gm_market *m)
+{
+	return m->keys;
+}
+
+/* Signs r with signer (and new_signer for a rotation) and ingests it. */
+static gm_err sign_and_ingest(struct gm_market *m, struct gm_record *r,
+			      const struct gm_key *signer,
+			      const struct gm_key *new_signer,
+			      struct gm_diag *d)
+{
+	struct gm_buf b;
+	gm_err e;
+
+	gm_buf_init(&b, GM_RECORD_MAX);
+	e = gm_record_sign(r, signer, new_signer, &b, d);
+	if (!e)
+		e = gm_ingest_record(m->reg, m->store, b.data, b.len, 0, 0,
+				     NULL, d);
+	gm_buf_release(&b);
+	return e;
+}
+
+gm_err gm_market_key_generate(struct gm_market *m, const char *handle,
+			      const char *passphrase, struct gm_key *out,
+			      struct gm_diag *d)
+{
+	struct gm_publisher_state s;
+	struct gm_record r;
+	uint64_t now = (uint64_t)time(NULL);
+	char *path;
+	gm_err e;
+
+	e = gm_ingest_publisher_state(m->reg, handle, &s, d);
+	if (e)
+		return e;
+	if (s.known) {
+		char fpr[GM_KEY_FPR_MAX];
+
+		gm_key_fingerprint(s.key, fpr);
+		return gm_diag_set(d, GM_EEXIST,
+				   "handle '%s' already has key %s; use `ggen "
+				   "market key rotate --handle %s` to replace "
+				   "it",
+				   handle, fpr, handle);
+	}
+	e = gm_key_generate(out, handle, now, d);
+	if (e)
+		return e;
+	e = gm_key_save(m->keys, out, passphrase, d);
+	if (e)
+		goto fail;
+	gm_record_init(&r, GM_RECORD_PUBLISHER);
+	snprintf(r.publisher.handle, sizeof(r.publisher.handle), "%s", handle);
+	memcpy(r.publisher.key, out->pk, sizeof(r.publisher.key));
+	r.publisher.seq = 1;
+	r.publisher.time = now;
+	e = sign_and_ingest(m, &r, out, NULL, d);
+	if (!e)
+		e = gm_registry_set_trust(m->reg, out->pk, GM_TRUST_ULTIMATE,
+					  true, d);
+	if (!e)
+		return GM_OK;
+	path = gm_key_path(m->keys, handle);
+	if (path)
+		unlink(path);
+	gm_free(path);
+fail:
+	gm_key_release(out);
+	return e;
+}
+
+gm_err gm_market_signing_key(struct gm_market *m, const char *handle,
+			     const char *key_file, const char *passphrase,
+			     struct gm_key *out, struct gm_diag *d)
+{
+	gm_err e;
+
+	if (key_file)
+		return gm_key_load_file(out, key_file, passphrase, d);
+	e = gm_key_from_env(out, handle, d);
+	if (e != GM_ENOENT)
+		return e;
+	gm_diag_clear(d);
+	e = gm_key_load(out, m->keys, handle, passphrase, d);
+	if (e == GM_ENOENT)
+		return gm_diag_set(d, GM_ENOENT,
+				   "no signing key for '%s'; make one with "
+				   "`ggen market key generate --handle %s`, or "
+				   "give --key-file or GGEN_SIGNING_KEY",
+				   handle, handle);
+	return e;
+}
+
+gm_err gm_market_key_rotate(struct gm_market *m, const char *handle,
+			    const char *old_pass, const char *new_pass,
+			    struct gm_key *new_out, struct gm_diag *d)
+{
+	struct gm_publisher_state s;
+	struct gm_key old;
+	struct gm_record r;
+	uint64_t now = (uint64_t)time(NULL);
+	gm_err e;
+
+	e = gm_ingest_publisher_state(m->reg, handle, &s, d);
+	if (e)
+		return e;
+	e = gm_key_rotate(m->keys, handle, old_pass, new_pass, now, &old,
+			  new_out, d);
+	if (e)
+		return e;
+	gm_record_init(&r, GM_RECORD_ROTATION);
+	snprintf(r.rotation.handle, sizeof(r.rotation.handle), "%s", handle);
+	memcpy(r.rotation.old_key, old.pk, sizeof(r.rotation.old_key));
+	memcpy(r.rotation.new_key, new_out->pk, sizeof(r.rotation.new_key));
+	r.rotation.seq = s.seq + 1;
+	r.rotation.time = now;
+	e = sign_and_ingest(m, &r, &old, new_out, d);
+	gm_key_release(&old);
+	if (e)
+		gm_key_release(new_out);
+	return e;
+}
+
+gm_err gm_market_key_revoke(struct gm_market *m, const char *handle,
+			    const char *passphrase, uint64_t *after,
+			    struct gm_diag *d)
+{
+	struct gm_publisher_state s;
+	struct gm_key k;
+	struct gm_record r;
+	uint64_t now = (uint64_t)time(NULL);
+	char *path;
+	gm_err e;
+
+	e = gm_ingest_publisher_state(m->reg, handle, &s, d);
+	if (e)
+		return e;
+	e = gm_key_load(&k, m->keys, handle, passphrase, d);
+	if (e)
+		return e;
+	e = gm_registry_release_seq_max(m->reg, k.pk, after, d);
+	if (e)
+		goto out;
+	gm_record_init(&r, GM_RECORD_REVOCATION);
+	snprintf(r.revocation.handle, sizeof(r.revocation.handle), "%s",
+		 handle);
+	memcpy(r.revocation.key, k.pk, sizeof(r.revocation.key));
+	memcpy(r.revocation.by, k.pk, sizeof(r.revocation.by));
+	r.revocation.after = *after;
+	r.revocation.seq = s.seq + 1;
+	r.revocation.time = now;
+	e = sign_and_ingest(m, &r, &k, NULL, d);
+	if (e)
+		goto out;
+	path = gm_key_path(m->keys, handle);
+	e = path ? gm_key_mark_revoked(path, now, d) : GM_ENOMEM;
+	gm_free(path);
+out:
+	gm_key_release(&k);
+	return e;
+}
+
+gm_err gm_market_find_publisher(struct gm_market *m, const char *what,
+				struct gm_publisher_row *out,
+				struct gm_diag *d)
+{
+	struct gm_publisher_row *all = NULL;
+	size_t n = 0, i, hits = 0, hit = 0;
+	const char *needle = what;
+	gm_err e;
+
+	if (!strncmp(needle, "SHA256:", 7))
+		needle += 7;
+	e = gm_registry_list_publishers(m->reg, &all, &n, d);
+	if (e)
+		return e;
+	for (i = 0; i < n; i++) {
+		const char *f = all[i].fingerprint + 7;
+		bool match = (strlen(needle) >= 8 &&
+			      !strncmp(f, needle, strlen(needle))) ||
+			     (all[i].handle && !strcmp(all[i].handle, what) &&
+			      !all[i].has_successor);
+
+		if (match) {
+			hits++;
+			hit = i;
+		}
+	}
+	if (hits == 1) {
+		*out = all[hit];
+		memset(&all[hit], 0, sizeof(all[hit]));
+	} else if (hits == 0) {
+		e = gm_diag_set(d, GM_ENOENT,
+				"no publisher '%s' is known here; `ggen market "
+				"trust list` shows the keys this registry "
+				"has seen",
+				what);
+	} else {
+		e = gm_diag_set(d, GM_EUSAGE,
+				"'%s' matches %zu keys; give more of the "
+				"fingerprint",
+				what, hits);
+	}
+	for (i = 0; i < n; i++)
+		gm_publisher_row_release(&all[i]);
+	gm_free(all);
+	return e;
 }
 
 gm_err gm_market_cid(const char *path, struct gm_unixfs_result *res,

@@ -1431,6 +1431,81 @@ void gm_publisher_row_release(struct gm_publisher_row *p)
 	"key, fingerprint, handle, seq, record, trust, revoked_after,"         \
 	" successor, first_seen, pinned"
 
+/* Fills out from the current row of a SELECT PUBLISHER_COLS statement. */
+static gm_err read_publisher(sqlite3_stmt *st, struct gm_publisher_row *out)
+{
+	const void *k = sqlite3_column_blob(st, 0);
+	gm_err e;
+
+	memset(out, 0, sizeof(*out));
+	if (k && sqlite3_column_bytes(st, 0) == GM_REGISTRY_KEY_LEN)
+		memcpy(out->key, k, GM_REGISTRY_KEY_LEN);
+	out->seq = (uint64_t)sqlite3_column_int64(st, 3);
+	out->trust = (enum gm_trust_level)sqlite3_column_int(st, 5);
+	out->has_revoked_after = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	out->revoked_after = (uint64_t)sqlite3_column_int64(st, 6);
+	k = sqlite3_column_blob(st, 7);
+	if (k && sqlite3_column_bytes(st, 7) == GM_REGISTRY_KEY_LEN) {
+		out->has_successor = true;
+		memcpy(out->successor, k, GM_REGISTRY_KEY_LEN);
+	}
+	out->first_seen = sqlite3_column_int64(st, 8);
+	out->pinned = sqlite3_column_int(st, 9) != 0;
+	e = col_text(&out->mem_, st, 1, &out->fingerprint);
+	if (!e)
+		e = col_text(&out->mem_, st, 2, &out->handle);
+	if (!e)
+		e = col_blob(&out->mem_, st, 4, &out->record, &out->record_len);
+	return e;
+}
+
+gm_err gm_registry_list_publishers(struct gm_registry *r,
+				   struct gm_publisher_row **out, size_t *n,
+				   struct gm_diag *d)
+{
+	struct gm_publisher_row *v = NULL;
+	sqlite3_stmt *st;
+	bool row = false;
+	size_t i, count = 0;
+	gm_err e;
+
+	*out = NULL;
+	*n = 0;
+	e = prep(r, &st,
+		 "SELECT " PUBLISHER_COLS " FROM publishers"
+		 " ORDER BY handle, fingerprint",
+		 d);
+	if (e)
+		return e;
+	for (;;) {
+		struct gm_publisher_row *grown;
+
+		e = step(r, st, &row, d, "list publishers");
+		if (e || !row)
+			break;
+		grown = gm_reallocarray(v, count + 1, sizeof(*v));
+		if (!grown) {
+			e = GM_ENOMEM;
+			break;
+		}
+		v = grown;
+		e = read_publisher(st, &v[count]);
+		count++;
+		if (e)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (e) {
+		for (i = 0; i < count; i++)
+			gm_publisher_row_release(&v[i]);
+		gm_free(v);
+		return e;
+	}
+	*out = v;
+	*n = count;
+	return GM_OK;
+}
+
 static gm_err get_publisher(struct gm_registry *r, const char *sql,
 			    const void *arg, int arglen,
 			    struct gm_publisher_row *out, const char *what,
@@ -1452,30 +1527,8 @@ static gm_err get_publisher(struct gm_registry *r, const char *sql,
 	if (!e && !found)
 		e = gm_diag_set(d, GM_ENOENT, "no publisher %s in the registry",
 				what);
-	if (!e) {
-		const void *k = sqlite3_column_blob(st, 0);
-
-		if (k && sqlite3_column_bytes(st, 0) == GM_REGISTRY_KEY_LEN)
-			memcpy(out->key, k, GM_REGISTRY_KEY_LEN);
-		out->seq = (uint64_t)sqlite3_column_int64(st, 3);
-		out->trust = (enum gm_trust_level)sqlite3_column_int(st, 5);
-		out->has_revoked_after =
-		    sqlite3_column_type(st, 6) != SQLITE_NULL;
-		out->revoked_after = (uint64_t)sqlite3_column_int64(st, 6);
-		k = sqlite3_column_blob(st, 7);
-		if (k && sqlite3_column_bytes(st, 7) == GM_REGISTRY_KEY_LEN) {
-			out->has_successor = true;
-			memcpy(out->successor, k, GM_REGISTRY_KEY_LEN);
-		}
-		out->first_seen = sqlite3_column_int64(st, 8);
-		out->pinned = sqlite3_column_int(st, 9) != 0;
-		e = col_text(&out->mem_, st, 1, &out->fingerprint);
-		if (!e)
-			e = col_text(&out->mem_, st, 2, &out->handle);
-		if (!e)
-			e = col_blob(&out->mem_, st, 4, &out->record,
-				     &out->record_len);
-	}
+	if (!e)
+		e = read_publisher(st, out);
 	sqlite3_finalize(st);
 	if (e)
 		gm_publisher_row_release(out);
