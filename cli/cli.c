@@ -259,3 +259,56 @@ const char *cli_passphrase(const char *prompt, bool required)
 		passphrase_buf[--len] = '\0';
 	return len ? passphrase_buf : NULL;
 }
+
+static void verbs_help(FILE *f, const struct cli_verb *verbs, size_t n,
+		       const char *what)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s %s <verb> [arguments] [--help]\n\n%s\n\nVerbs:\n",
+		cli_prog, cli_group, what);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f, "\nEnvironment:\n"
+		   "  GGEN_HOME        where the registry, blocks and keys live "
+		   "(default ~/.ggen)\n"
+		   "  GGEN_LOG         error, warn, info or debug (default "
+		   "warn)\n"
+		   "  GGEN_PASSPHRASE  passphrase of a sealed signing key\n"
+		   "  GGEN_SIGNING_KEY base64 seed of a signing key (CI)\n\n"
+		   "Exit status: 0 ok, 1 operational error, 2 usage error, "
+		   "3 security refusal.\n");
+}
+
+int cli_run_verbs(const struct cli_verb *verbs, size_t n, const char *what,
+		  int argc, char **argv)
+{
+	const char *names[64];
+	const char *best;
+	size_t i;
+
+	if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
+	    !strcmp(argv[0], "help")) {
+		verbs_help(argc < 1 ? stderr : stdout, verbs, n, what);
+		return argc < 1 ? 2 : 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (i < GM_ARRAY_LEN(names))
+			names[i] = verbs[i].name;
+		if (strcmp(argv[0], verbs[i].name))
+			continue;
+		if (argc >= 2 && (!strcmp(argv[1], "--help") ||
+				  !strcmp(argv[1], "-h"))) {
+			fputs(verbs[i].help, stdout);
+			return 0;
+		}
+		return verbs[i].run(argc - 1, argv + 1);
+	}
+	best = gm_text_closest(argv[0], strlen(argv[0]), names,
+			       n < GM_ARRAY_LEN(names) ? n : GM_ARRAY_LEN(names),
+			       3);
+	if (best)
+		return cli_usage(cli_group, "unknown verb '%s'; did you mean "
+				 "'%s'?", argv[0], best);
+	return cli_usage(cli_group, "unknown verb '%s'", argv[0]);
+}

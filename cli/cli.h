@@ -38,6 +38,13 @@ struct cli_verb {
 };
 
 /*
+ * Runs `<prog> <group> <verb> ...`: help with no verb or --help, the
+ * verb's help text for `<verb> --help`, a suggestion for an unknown verb.
+ */
+int cli_run_verbs(const struct cli_verb *verbs, size_t n, const char *what,
+		  int argc, char **argv);
+
+/*
  * Parses argv[0..argc) (argv[0] is the first argument after the verb) into
  * positional arguments and options. "--help"/"-h" sets args->help. Unknown
  * options are a usage error printed with a suggestion; returns 0 on

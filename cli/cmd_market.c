@@ -491,6 +491,10 @@ int cmd_search(int argc, char **argv)
 			       res.total,
 			       res.any_term ? " (matching some of the words)"
 					    : "");
+			for (i = 0; res.any_term && i < res.n_suggestions; i++)
+				printf("%s'%s'%s", i ? ", " : "did you mean ",
+				       res.suggestions[i],
+				       i + 1 == res.n_suggestions ? "?\n" : "");
 		}
 	}
 	gm_search_result_free(&res);

@@ -15,6 +15,12 @@ int cmd_info(int argc, char **argv);
 int cmd_categories(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_install(int argc, char **argv);
+int cmd_update(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 #include "gm/manifest.h"
 struct gm_market;
@@ -98,6 +104,48 @@ int cli_not_found(struct gm_market *m, const char *what);
 	"against --trust-new\n\n"                                             \
 	"Example:\n"                                                         \
 	"  ggen market trust add SHA256:q1w2e3r4...\n"
+
+#define CMD_INSTALL_HELP                                                      \
+	"usage: ggen market install [PACKAGE[@REQ]...] [--locked] "          \
+	"[--trust-new] [--link]\n"                                           \
+	"                           [-C DIR] [--json]\n\n"                   \
+	"Resolves the project's requirements (plus the packages given) "      \
+	"against the\nlocal registry, verifies every block, signature and "   \
+	"publisher, installs into\n.ggen/packages/ and writes ggen.lock; a "  \
+	"failure leaves the project as it was.\n"                            \
+	"  --locked     install exactly ggen.lock; fail if it would change\n" \
+	"  --trust-new  trust (and pin) publishers seen for the first time\n" \
+	"  --link       hard-link small files to the store (they share "      \
+	"bytes)\n\n"                                                          \
+	"Examples:\n"                                                        \
+	"  ggen market install acme/web-framework@^1.2\n"                    \
+	"  ggen market install --locked\n"
+
+#define CMD_UPDATE_HELP                                                       \
+	"usage: ggen market update [PACKAGE...] [-C DIR] [--json]\n\n"        \
+	"Moves the given packages (or all) to the newest versions the "       \
+	"requirements\nallow, and rewrites ggen.lock.\n\nExample:\n"          \
+	"  ggen market update acme/web-framework\n"
+
+#define CMD_REMOVE_HELP                                                       \
+	"usage: ggen market remove PACKAGE... [-C DIR] [--json]\n\n"          \
+	"Drops packages from the project's requirements; what nothing "       \
+	"needs any more\nis uninstalled.\n\nExample:\n"                      \
+	"  ggen market remove acme/web-framework\n"
+
+#define CMD_LIST_HELP                                                         \
+	"usage: ggen market list [-C DIR] [--json]\n\n"                      \
+	"The packages installed in the project (from ggen.lock).\n"
+
+#define CMD_VERIFY_HELP                                                       \
+	"usage: ggen market verify [-C DIR] [--json]\n\n"                    \
+	"Checks the registry database, re-hashes every stored block, and "    \
+	"checks that\nthe project's installed packages match ggen.lock.\n"
+
+#define CMD_GC_HELP                                                           \
+	"usage: ggen market gc [--json]\n\n"                                 \
+	"Deletes stored blocks that no published or imported release "        \
+	"needs.\n"
 
 #define CMD_BUNDLE_HELP                                                       \
 	"usage: ggen market bundle export PACKAGE[@REQ]... -o FILE\n"         \

@@ -12,7 +12,6 @@
 #include "cli.h"
 
 #include "cmds.h"
-#include "gm/text.h"
 
 static const struct cli_verb verbs[] = {
 	{"cid", "compute the IPFS root CID of a file or folder (nothing stored)",
@@ -36,58 +35,23 @@ static const struct cli_verb verbs[] = {
 	 CMD_TRUST_HELP, cmd_trust},
 	{"bundle", "export or import packages as a CAR bundle",
 	 CMD_BUNDLE_HELP, cmd_bundle},
+	{"install", "install packages into this project, write ggen.lock",
+	 CMD_INSTALL_HELP, cmd_install},
+	{"list", "packages installed in this project", CMD_LIST_HELP,
+	 cmd_list},
+	{"update", "move packages to their newest allowed versions",
+	 CMD_UPDATE_HELP, cmd_update},
+	{"remove", "remove packages from this project", CMD_REMOVE_HELP,
+	 cmd_remove},
+	{"verify", "check the registry, the blocks and the project",
+	 CMD_VERIFY_HELP, cmd_verify},
+	{"gc", "delete blocks nothing needs", CMD_GC_HELP, cmd_gc},
 };
-
-static void market_help(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "usage: ggen market <verb> [arguments] [--help]\n\n"
-		   "The decentralized ggen package marketplace.\n\nVerbs:\n");
-	for (i = 0; i < GM_ARRAY_LEN(verbs); i++)
-		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\nEnvironment:\n"
-		   "  GGEN_HOME  where the registry and blocks live "
-		   "(default ~/.ggen)\n"
-		   "  GGEN_LOG   error, warn, info or debug (default warn)\n\n"
-		   "Exit status: 0 ok, 1 operational error, 2 usage error, "
-		   "3 security refusal.\n");
-}
 
 static void top_help(FILE *f)
 {
 	fprintf(f, "usage: ggen [--version] [--help] market <verb> ...\n\n"
 		   "Run 'ggen market --help' for the marketplace verbs.\n");
-}
-
-static int run_market(int argc, char **argv)
-{
-	const char *names[GM_ARRAY_LEN(verbs)];
-	const char *best;
-	size_t i;
-
-	if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
-	    !strcmp(argv[0], "help")) {
-		market_help(argc < 1 ? stderr : stdout);
-		return argc < 1 ? 2 : 0;
-	}
-	for (i = 0; i < GM_ARRAY_LEN(verbs); i++) {
-		names[i] = verbs[i].name;
-		if (strcmp(argv[0], verbs[i].name))
-			continue;
-		if (argc >= 2 && (!strcmp(argv[1], "--help") ||
-				  !strcmp(argv[1], "-h"))) {
-			fputs(verbs[i].help, stdout);
-			return 0;
-		}
-		return verbs[i].run(argc - 1, argv + 1);
-	}
-	best = gm_text_closest(argv[0], strlen(argv[0]), names,
-			       GM_ARRAY_LEN(verbs), 3);
-	if (best)
-		return cli_usage("market", "unknown verb '%s'; did you mean "
-				 "'%s'?", argv[0], best);
-	return cli_usage("market", "unknown verb '%s'", argv[0]);
 }
 
 int main(int argc, char **argv)
@@ -105,7 +69,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "market"))
-		return run_market(argc - 2, argv + 2);
+		return cli_run_verbs(verbs, GM_ARRAY_LEN(verbs),
+				     "The decentralized ggen package "
+				     "marketplace.",
+				     argc - 2, argv + 2);
 	return cli_usage(NULL, "unknown command '%s'; try 'ggen market'",
 			 argv[1]);
 }

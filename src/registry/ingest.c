@@ -52,11 +52,19 @@ gm_err gm_ingest_publisher_state(struct gm_registry *reg, const char *handle,
 		gm_err re;
 
 		re = gm_record_decode(&r, l.v[i].record, l.v[i].len, &rd);
+		if (re == GM_ENOMEM) {
+			gm_trust_record_list_free(&l);
+			return GM_ENOMEM;
+		}
 		if (re) {
-			gm_warn("stored record %s of '%s' no longer verifies "
-				"(%s); ignored",
-				l.v[i].cid, handle, rd.msg);
-			continue;
+			/* fail closed: a skipped revocation would loosen trust */
+			e = gm_diag_set(d, GM_ECORRUPT,
+					"stored record %s of '%s' no longer "
+					"verifies (%s); the registry is "
+					"damaged: run `ggen market verify`",
+					l.v[i].cid, handle, rd.msg);
+			gm_trust_record_list_free(&l);
+			return e;
 		}
 		switch (r.type) {
 		case GM_RECORD_PUBLISHER:
@@ -86,14 +94,15 @@ gm_err gm_ingest_publisher_state(struct gm_registry *reg, const char *handle,
 	gm_trust_record_list_free(&l);
 	if (!out->known)
 		return GM_OK;
-	e = gm_registry_get_publisher(reg, out->key, &row, NULL);
+	e = gm_registry_get_publisher(reg, out->key, &row, d);
 	if (e == GM_OK) {
 		out->trust = row.trust;
 		gm_publisher_row_release(&row);
-	} else if (e != GM_ENOENT) {
-		return gm_registry_get_publisher(reg, out->key, &row, d);
+	} else if (e == GM_ENOENT) {
+		gm_diag_clear(d);
+		e = GM_OK;
 	}
-	return GM_OK;
+	return e;
 }
 
 /* ---- DAG completeness ---- */
@@ -191,10 +200,11 @@ static gm_err upsert_key(struct gm_registry *reg, const uint8_t *key,
 	bool found;
 	gm_err e;
 
-	e = gm_registry_get_publisher(reg, key, &have, NULL);
+	e = gm_registry_get_publisher(reg, key, &have, d);
 	found = e == GM_OK;
 	if (e && e != GM_ENOENT)
-		return gm_registry_get_publisher(reg, key, &have, d);
+		return e;
+	gm_diag_clear(d);
 	memset(&p, 0, sizeof(p));
 	memcpy(p.key, key, sizeof(p.key));
 	gm_key_fingerprint(key, fpr);

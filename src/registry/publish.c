@@ -182,13 +182,14 @@ static gm_err make_publisher(struct gm_registry *reg, struct gm_store *store,
 	gm_err e;
 
 	*made = false;
-	e = gm_registry_get_publisher(reg, key->pk, &row, NULL);
+	e = gm_registry_get_publisher(reg, key->pk, &row, d);
 	if (e == GM_OK) {
 		gm_publisher_row_release(&row);
 		return GM_OK;
 	}
 	if (e != GM_ENOENT)
-		return gm_registry_get_publisher(reg, key->pk, &row, d);
+		return e;
+	gm_diag_clear(d);
 	gm_record_init(&r, GM_RECORD_PUBLISHER);
 	snprintf(r.publisher.handle, sizeof(r.publisher.handle), "%s",
 		 key->handle);

@@ -1,0 +1,341 @@
+/*
+ * cmd_install.c - the project verbs: install, list, update, remove, verify,
+ * gc. A project is the current folder (or --project DIR): ggen.lock at its
+ * root, packages under .ggen/.
+ */
+#include "cli.h"
+
+#include "cmds.h"
+#include "gm/fs.h"
+#include "gm/ingest.h"
+#include "gm/install.h"
+#include "gm/lockfile.h"
+#include "gm/market.h"
+
+static void note_line(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
+struct ids {
+	struct gm_resolve_req reqs[CLI_MAX_POS];
+	char id[CLI_MAX_POS][2 * GM_PACKAGE_NAME_MAX + 2];
+	const char *ptr[CLI_MAX_POS];
+	size_t n;
+};
+
+/* Turns the arguments into package ids (with requirements if allowed). */
+static int parse_ids(struct gm_market *m, const struct cli_args *a,
+		     bool with_req, struct ids *out)
+{
+	size_t i;
+
+	out->n = 0;
+	for (i = 0; i < a->n_pos; i++) {
+		char ns[GM_PACKAGE_NAME_MAX + 1], name[GM_PACKAGE_NAME_MAX + 1];
+		const char *req = NULL;
+		int rc = cli_package_id(m, a->pos[i], ns, name,
+					with_req ? &req : NULL);
+
+		if (rc)
+			return rc;
+		snprintf(out->id[i], sizeof(out->id[i]), "%s/%s", ns, name);
+		out->reqs[i].id = out->id[i];
+		out->reqs[i].req = req && *req ? req : "*";
+		out->ptr[i] = out->id[i];
+		out->n++;
+	}
+	return 0;
+}
+
+static int report(gm_err e, const struct gm_diag *d,
+		  const struct gm_install_result *r, bool json,
+		  const char *what)
+{
+	if (e)
+		return cli_fail(e, d, "%s failed", what);
+	if (json)
+		return cli_print_json(json_pack(
+			"{s:I, s:I, s:I, s:I}", "added", (json_int_t)r->added,
+			"updated", (json_int_t)r->updated, "removed",
+			(json_int_t)r->removed, "unchanged",
+			(json_int_t)r->unchanged));
+	if (!r->added && !r->updated && !r->removed)
+		printf("%s: nothing to do; %zu packages as ggen.lock says\n",
+		       what, r->unchanged);
+	else
+		printf("%s: %zu added, %zu updated, %zu removed, %zu "
+		       "unchanged; ggen.lock written\n",
+		       what, r->added, r->updated, r->removed, r->unchanged);
+	return 0;
+}
+
+enum action { INSTALL, UPDATE, REMOVE };
+
+static int run_install(enum action act, int argc, char **argv,
+		       const char *verb)
+{
+	bool json = false, locked = false, trust_new = false, link = false;
+	const char *project = ".";
+	const struct cli_opt opts[] = {{"json", 0, &json, NULL},
+				       {"locked", 0, &locked, NULL},
+				       {"trust-new", 0, &trust_new, NULL},
+				       {"link", 0, &link, NULL},
+				       {"project", 'C', NULL, &project}};
+	struct gm_install_opts o;
+	struct gm_install_result r;
+	struct gm_market *m;
+	struct cli_args a;
+	struct gm_diag d;
+	struct ids ids;
+	gm_err e;
+	int rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a, verb);
+
+	if (rc)
+		return rc;
+	if (act == REMOVE && !a.n_pos)
+		return cli_usage(verb, "remove takes the packages to remove");
+	if (locked && a.n_pos)
+		return cli_usage(verb, "--locked installs exactly ggen.lock; "
+				 "give no packages with it");
+	rc = cli_open_market(&m);
+	if (rc)
+		return rc;
+	rc = parse_ids(m, &a, act == INSTALL, &ids);
+	if (rc)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.project = project;
+	if (act == INSTALL) {
+		o.add = ids.reqs;
+		o.n_add = ids.n;
+	} else if (act == REMOVE) {
+		o.remove = ids.ptr;
+		o.n_remove = ids.n;
+	} else {
+		o.update = ids.ptr;
+		o.n_update = ids.n;
+		o.update_all = ids.n == 0;
+	}
+	o.locked = locked;
+	o.trust_flags = trust_new ? GM_INGEST_TRUST_NEW : 0;
+	o.hardlink = link;
+	o.only_kind = cli_kind;
+	o.note = note_line;
+	gm_diag_clear(&d);
+	e = gm_install(gm_market_registry(m), gm_market_store(m), &o, &r, &d);
+	rc = report(e, &d, &r, json, verb);
+out:
+	gm_market_close(m);
+	return rc;
+}
+
+int cmd_install(int argc, char **argv)
+{
+	return run_install(INSTALL, argc, argv, "install");
+}
+
+int cmd_update(int argc, char **argv)
+{
+	return run_install(UPDATE, argc, argv, "update");
+}
+
+int cmd_remove(int argc, char **argv)
+{
+	return run_install(REMOVE, argc, argv, "remove");
+}
+
+int cmd_list(int argc, char **argv)
+{
+	bool json = false;
+	const char *project = ".";
+	const struct cli_opt opts[] = {{"json", 0, &json, NULL},
+				       {"project", 'C', NULL, &project}};
+	struct gm_lockfile l;
+	struct cli_args a;
+	struct gm_diag d;
+	char *path;
+	json_t *list;
+	size_t i, shown = 0;
+	gm_err e;
+	int rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a, "list");
+
+	if (rc)
+		return rc;
+	path = gm_path_join(project, GM_LOCKFILE_NAME);
+	if (!path)
+		return cli_fail(GM_ENOMEM, NULL, "list");
+	gm_lockfile_init(&l);
+	gm_diag_clear(&d);
+	e = gm_lockfile_load(&l, path, &d);
+	gm_free(path);
+	if (e == GM_ENOENT) {
+		if (json)
+			return cli_print_json(json_array());
+		printf("nothing installed here (no ggen.lock); try `%s %s "
+		       "install PACKAGE`\n",
+		       cli_prog, cli_group);
+		return 0;
+	}
+	if (e)
+		return cli_fail(e, &d, "cannot read ggen.lock");
+	list = json ? json_array() : NULL;
+	for (i = 0; i < l.n; i++) {
+		const struct gm_lock_entry *en = &l.entries[i];
+		char ver[GM_SEMVER_MAX_LEN + 1], root[GM_CID_MAX_STR];
+		bool direct = false;
+		size_t j;
+
+		if (cli_kind != GM_PACKAGE_NONE && en->kind != cli_kind)
+			continue;
+		for (j = 0; j < l.n_reqs; j++)
+			direct |= !strcmp(l.reqs[j].ns, en->ns) &&
+				  !strcmp(l.reqs[j].name, en->name);
+		gm_semver_format(&en->version, ver, sizeof(ver));
+		gm_cid_format(&en->root, root, sizeof(root));
+		shown++;
+		if (list)
+			json_array_append_new(
+				list,
+				json_pack("{s:s+++, s:s, s:s, s:s, s:s, s:b}",
+					  "id", en->ns, "/", "", en->name,
+					  "version", ver, "kind",
+					  gm_package_kind_name(en->kind),
+					  "cid", root, "publisher",
+					  en->publisher, "direct", direct));
+		else
+			printf("%s/%s %s  %s%s\n", en->ns, en->name, ver,
+			       gm_package_kind_name(en->kind),
+			       direct ? "" : "  (dependency)");
+	}
+	if (list)
+		rc = cli_print_json(list);
+	else if (!shown)
+		printf("nothing installed\n");
+	gm_lockfile_release(&l);
+	return rc;
+}
+
+static void on_problem(void *ctx, enum gm_install_problem p, const char *id,
+		       const char *msg)
+{
+	json_t *list = ctx;
+	const char *kind = p == GM_INSTALL_MISSING    ? "missing"
+			   : p == GM_INSTALL_MODIFIED ? "modified"
+						      : "extra";
+
+	if (list)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id",
+						      id, "problem", kind,
+						      "message", msg));
+	else
+		printf("%s %s: %s\n", kind, id, msg);
+}
+
+static void on_corrupt(void *ctx, const struct gm_cid *cid, const char *key,
+		       const char *reason)
+{
+	json_t *list = ctx;
+	char text[GM_CID_MAX_STR];
+
+	gm_cid_format(cid, text, sizeof(text));
+	if (list)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "cid", text,
+						      "reason", reason));
+	else
+		printf("corrupt block %s (%s): %s\n", text, key, reason);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	bool json = false;
+	const char *project = ".";
+	const struct cli_opt opts[] = {{"json", 0, &json, NULL},
+				       {"project", 'C', NULL, &project}};
+	struct gm_store_verify_result sv;
+	struct gm_market *m;
+	struct cli_args a;
+	struct gm_diag d, pd;
+	json_t *problems = NULL, *corrupt = NULL;
+	size_t n_problems = 0;
+	bool has_project = true;
+	gm_err se, pe, re;
+	int rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a, "verify");
+
+	if (rc)
+		return rc;
+	rc = cli_open_market(&m);
+	if (rc)
+		return rc;
+	if (json) {
+		problems = json_array();
+		corrupt = json_array();
+	}
+	gm_diag_clear(&d);
+	gm_diag_clear(&pd);
+	re = gm_registry_check(gm_market_registry(m), &d);
+	se = gm_store_verify(gm_market_store(m), on_corrupt, corrupt, &sv, &d);
+	pe = gm_install_verify(project, on_problem, problems, &n_problems, &pd);
+	if (pe == GM_ENOENT) {
+		has_project = false;
+		pe = GM_OK;
+	}
+	if (json) {
+		rc = cli_print_json(json_pack(
+			"{s:b, s:I, s:o, s:b, s:o}", "registry_ok", re == GM_OK,
+			"blocks_checked", (json_int_t)sv.checked, "corrupt",
+			corrupt, "project", has_project, "problems",
+			problems));
+	} else {
+		printf("registry: %s\nblocks: %" PRIu64 " checked, %" PRIu64
+		       " corrupt\n",
+		       re ? d.msg : "ok", sv.checked, sv.corrupt);
+		if (has_project)
+			printf("project: %s\n",
+			       n_problems ? "problems above" : "matches ggen.lock");
+	}
+	if (re)
+		rc = cli_fail(re, NULL, "the registry database is damaged");
+	else if (se || pe)
+		rc = cli_fail(GM_EINTEGRITY, se ? &d : &pd,
+			      "verification found problems");
+	gm_market_close(m);
+	return rc;
+}
+
+int cmd_gc(int argc, char **argv)
+{
+	bool json = false;
+	const struct cli_opt opts[] = {{"json", 0, &json, NULL}};
+	struct gm_store_gc_result g;
+	struct gm_market *m;
+	struct cli_args a;
+	struct gm_diag d;
+	char b[32];
+	gm_err e;
+	int rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a, "gc");
+
+	if (rc)
+		return rc;
+	rc = cli_open_market(&m);
+	if (rc)
+		return rc;
+	gm_diag_clear(&d);
+	e = gm_store_gc(gm_market_store(m), &g, &d);
+	if (e)
+		rc = cli_fail(e, &d, "gc failed");
+	else if (json)
+		rc = cli_print_json(json_pack("{s:I, s:I, s:I}", "kept",
+					      (json_int_t)g.kept, "removed",
+					      (json_int_t)g.removed,
+					      "bytes_freed",
+					      (json_int_t)g.bytes_freed));
+	else
+		printf("removed %" PRIu64 " unreferenced blocks (%s); %" PRIu64
+		       " kept for published and imported releases\n",
+		       g.removed, cli_bytes(g.bytes_freed, b, sizeof(b)),
+		       g.kept);
+	gm_market_close(m);
+	return rc;
+}
