@@ -247,6 +247,60 @@ static void on_corrupt(void *ctx, const struct gm_cid *cid, const char *key,
 		printf("corrupt block %s (%s): %s\n", text, key, reason);
 }
 
+/*
+ * Every release registered with complete content must have all its blocks
+ * (the publish and import protocols promise it). Returns the number of
+ * releases found lacking.
+ */
+static size_t check_releases(struct gm_market *m, json_t *list,
+			     uint64_t *checked)
+{
+	struct gm_release_list pk;
+	size_t i, j, bad = 0;
+
+	*checked = 0;
+	if (gm_registry_list_packages(gm_market_registry(m), 0, 0, &pk, NULL))
+		return 0;
+	for (i = 0; i < pk.n; i++) {
+		struct gm_release_list all;
+
+		if (gm_registry_find_releases(gm_market_registry(m),
+					      pk.rows[i].ns, pk.rows[i].name,
+					      &all, NULL))
+			continue;
+		for (j = 0; j < all.n; j++) {
+			const struct gm_release_row *r = &all.rows[j];
+			struct gm_cid root;
+
+			if (r->content_state != GM_CONTENT_COMPLETE ||
+			    !r->root_cid)
+				continue;
+			(*checked)++;
+			if (!gm_cid_parse(&root, r->root_cid,
+					  strlen(r->root_cid), NULL) &&
+			    gm_ingest_dag_complete(gm_market_store(m), &root))
+				continue;
+			bad++;
+			if (list)
+				json_array_append_new(
+					list, json_pack("{s:s+++, s:s, s:s}",
+							"id", r->ns, "/", "",
+							r->name, "version",
+							r->version, "cid",
+							r->root_cid));
+			else
+				printf("release %s/%s@%s: content %s is "
+				       "registered complete but blocks are "
+				       "missing or corrupt\n",
+				       r->ns, r->name, r->version,
+				       r->root_cid);
+		}
+		gm_release_list_free(&all);
+	}
+	gm_release_list_free(&pk);
+	return bad;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	bool json = false;
@@ -257,8 +311,9 @@ int cmd_verify(int argc, char **argv)
 	struct gm_market *m;
 	struct cli_args a;
 	struct gm_diag d, pd;
-	json_t *problems = NULL, *corrupt = NULL;
-	size_t n_problems = 0;
+	json_t *problems = NULL, *corrupt = NULL, *incomplete = NULL;
+	size_t n_problems = 0, n_incomplete;
+	uint64_t n_releases;
 	bool has_project = true;
 	gm_err se, pe, re;
 	int rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a, "verify");
@@ -271,11 +326,13 @@ int cmd_verify(int argc, char **argv)
 	if (json) {
 		problems = json_array();
 		corrupt = json_array();
+		incomplete = json_array();
 	}
 	gm_diag_clear(&d);
 	gm_diag_clear(&pd);
 	re = gm_registry_check(gm_market_registry(m), &d);
 	se = gm_store_verify(gm_market_store(m), on_corrupt, corrupt, &sv, &d);
+	n_incomplete = check_releases(m, incomplete, &n_releases);
 	pe = gm_install_verify(project, on_problem, problems, &n_problems, &pd);
 	if (pe == GM_ENOENT) {
 		has_project = false;
@@ -283,22 +340,25 @@ int cmd_verify(int argc, char **argv)
 	}
 	if (json) {
 		rc = cli_print_json(json_pack(
-			"{s:b, s:I, s:o, s:b, s:o}", "registry_ok", re == GM_OK,
-			"blocks_checked", (json_int_t)sv.checked, "corrupt",
-			corrupt, "project", has_project, "problems",
-			problems));
+			"{s:b, s:I, s:o, s:I, s:o, s:b, s:o}", "registry_ok",
+			re == GM_OK, "blocks_checked", (json_int_t)sv.checked,
+			"corrupt", corrupt, "releases_checked",
+			(json_int_t)n_releases, "incomplete", incomplete,
+			"project", has_project, "problems", problems));
 	} else {
 		printf("registry: %s\nblocks: %" PRIu64 " checked, %" PRIu64
-		       " corrupt\n",
-		       re ? d.msg : "ok", sv.checked, sv.corrupt);
+		       " corrupt\nreleases: %" PRIu64 " with content, %zu "
+		       "incomplete\n",
+		       re ? d.msg : "ok", sv.checked, sv.corrupt, n_releases,
+		       n_incomplete);
 		if (has_project)
 			printf("project: %s\n",
 			       n_problems ? "problems above" : "matches ggen.lock");
 	}
 	if (re)
 		rc = cli_fail(re, NULL, "the registry database is damaged");
-	else if (se || pe)
-		rc = cli_fail(GM_EINTEGRITY, se ? &d : &pd,
+	else if (se || pe || n_incomplete)
+		rc = cli_fail(GM_EINTEGRITY, se || pe ? (se ? &d : &pd) : NULL,
 			      "verification found problems");
 	gm_market_close(m);
 	return rc;
