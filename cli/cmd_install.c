@@ -42,7 +42,7 @@ static int parse_ids(struct gm_market *m, const struct cli_args *a,
 			return rc;
 		snprintf(out->id[i], sizeof(out->id[i]), "%s/%s", ns, name);
 		out->reqs[i].id = out->id[i];
-		out->reqs[i].req = req && *req ? req : "*";
+		out->reqs[i].req = req && *req ? req : NULL;
 		out->ptr[i] = out->id[i];
 		out->n++;
 	}

@@ -45,8 +45,9 @@ struct gm_install_opts {
 	const char *project; /* the project folder (must exist) */
 	/*
 	 * Set these in [requires]: id "ns/name" (a bare name was already
-	 * resolved by the caller), req the requirement ("*" when the user
-	 * gave none). Read during the call only.
+	 * resolved by the caller), req the requirement, or NULL when the user
+	 * gave none: it is then recorded as "^<chosen version>". Read during
+	 * the call only.
 	 */
 	const struct gm_resolve_req *add;
 	size_t n_add;

@@ -1614,6 +1614,26 @@ gm_err gm_install(struct gm_registry *reg, struct gm_store *store,
 	}
 	if ((e = check_kinds(o, &nl, d)))
 		goto out;
+	/*
+	 * A package added without a requirement is recorded as compatible
+	 * with the version chosen ("^1.2.0"), as cargo add and npm do, so a
+	 * later update never crosses a breaking change unasked.
+	 */
+	for (i = 0; i < o->n_add; i++) {
+		char ns[GM_PACKAGE_NAME_MAX + 1], name[GM_PACKAGE_NAME_MAX + 1];
+		const struct gm_lock_entry *en;
+		char req[GM_SEMVER_MAX_LEN + 2];
+
+		if (o->add[i].req || split_id(o->add[i].id, ns, name, NULL))
+			continue;
+		en = gm_lockfile_find(&nl, ns, name);
+		if (!en)
+			continue;
+		req[0] = '^';
+		gm_semver_format(&en->version, req + 1, sizeof(req) - 1);
+		if ((e = gm_lockfile_set_req(&nl, ns, name, req)))
+			goto out;
+	}
 	if ((e = gm_lockfile_format(&nl, &newtext)))
 		goto out;
 	if (o->locked && (newtext.len != oldtext.len ||
