@@ -400,7 +400,8 @@ int cmd_search(int argc, char **argv)
 		char *end;
 		unsigned long v = strtoul(limit, &end, 10);
 
-		if (*end || !*limit || v == 0 || v > GM_SEARCH_LIMIT_MAX)
+		if (*end || !*limit || *limit == '-' || v == 0 ||
+		    v > GM_SEARCH_LIMIT_MAX)
 			return cli_usage("search", "--limit is 1 to %d",
 					 GM_SEARCH_LIMIT_MAX);
 		q.limit = v;
@@ -409,8 +410,9 @@ int cmd_search(int argc, char **argv)
 		char *end;
 		unsigned long v = strtoul(offset, &end, 10);
 
-		if (*end || !*offset)
-			return cli_usage("search", "--offset is a number");
+		if (*end || !*offset || *offset == '-' || v > UINT32_MAX)
+			return cli_usage("search", "--offset is a number from "
+				 "0");
 		q.offset = v;
 	}
 	if (!json) {
@@ -593,10 +595,11 @@ int cmd_info(int argc, char **argv)
 		const struct gm_release_row *r = &l.rows[i];
 		char fpr[GM_KEY_FPR_MAX] = "", trust[600];
 		const char *sig;
-		json_t *deps = json ? json_array() : NULL;
+		json_t *deps;
 
 		if (ver && strcmp(ver, r->version))
 			continue;
+		deps = json ? json_array() : NULL;
 		shown++;
 		if (r->publisher)
 			gm_key_fingerprint(r->publisher, fpr);
