@@ -773,7 +773,7 @@ static gm_err idx_versions(void *ctx, const char *id,
 	char ns[GM_PACKAGE_NAME_MAX + 1], name[GM_PACKAGE_NAME_MAX + 1];
 	const struct gm_semver *pin, *prev = NULL;
 	struct gm_release_list l;
-	size_t i, any = 0;
+	size_t i, any = 0, evidence = 0;
 	gm_err e;
 
 	if (split_id(id, ns, name, NULL))
@@ -783,8 +783,10 @@ static gm_err idx_versions(void *ctx, const char *id,
 	for (i = 0; !e && i < l.n; i++) {
 		const struct gm_release_row *r = &l.rows[i];
 
-		if (r->equivocation)
+		if (r->equivocation) {
+			evidence++;
 			continue;
+		}
 		if (pin && gm_semver_cmp(pin, &r->semver) != 0)
 			continue;
 		if (prev && gm_semver_cmp(prev, &r->semver) == 0)
@@ -794,6 +796,13 @@ static gm_err idx_versions(void *ctx, const char *id,
 		prev = &r->semver;
 		any++;
 	}
+	if (!e && !any && evidence)
+		e = gm_diag_set(d, GM_EINTEGRITY,
+				"equivocation: every release of %s has two "
+				"different signed contents for its version; "
+				"refusing to install it (see `ggen market info "
+				"%s`)",
+				id, id);
 	gm_release_list_free(&l);
 	if (e)
 		return e;
