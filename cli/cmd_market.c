@@ -747,6 +747,11 @@ int cmd_trust(int argc, char **argv)
 	gm_diag_clear(&d);
 	if (level && gm_trust_level_parse(level, &lv, &d))
 		return cli_usage("trust", "%s", d.msg);
+	if (strcmp(argv[0], "list") && strcmp(argv[0], "add") &&
+	    strcmp(argv[0], "remove") && strcmp(argv[0], "revoke"))
+		return cli_usage("trust", "unknown action '%s' (add, list, "
+				 "remove, revoke)",
+				 argv[0]);
 	if (strcmp(argv[0], "list") && a.n_pos != 1)
 		return cli_usage("trust", "trust %s takes one key fingerprint "
 				 "(or handle)",

@@ -99,6 +99,12 @@ struct gm_rec_rotation {
 	uint8_t old_key[GM_KEY_PUBLIC_BYTES];
 	uint8_t new_key[GM_KEY_PUBLIC_BYTES];
 	uint64_t seq;
+	/*
+	 * The old key's last release sequence: its releases above it are
+	 * refused from now on. Signed by the old key, so every site applies
+	 * the same bound whatever it has seen of the old key's releases.
+	 */
+	uint64_t last;
 	uint64_t time;
 	uint8_t sig[GM_KEY_SIG_BYTES];	   /* by old_key */
 	uint8_t sig_new[GM_KEY_SIG_BYTES]; /* by new_key */

@@ -95,17 +95,17 @@ GM_EXTERN gm_err gm_trust_apply_publisher(struct gm_publisher_state *s,
 					  bool *changed, struct gm_diag *d);
 
 /*
- * Applies a rotation. old_last_seq is the highest release sequence of the
- * old key the caller knows (its registry); releases by the old key above it
- * are refused afterwards (UINT64_MAX keeps no bound). GM_ESIGNATURE when
+ * Applies a rotation. Releases by the old key with a sequence above the
+ * record's "last" (the old key's last release, signed by it) are refused
+ * afterwards, so every site applies the same bound whatever order records
+ * reach it in. GM_ESIGNATURE when
  * the old key is not the handle's current key, GM_ECONFLICT for a sequence
  * that does not grow (equal and identical is a no-op) or a new key the
  * handle already used, GM_ELIMIT past GM_TRUST_MAX_KEYS.
  */
 GM_EXTERN gm_err gm_trust_apply_rotation(struct gm_publisher_state *s,
 					 const struct gm_record *r,
-					 uint64_t old_last_seq, bool *changed,
-					 struct gm_diag *d);
+					 bool *changed, struct gm_diag *d);
 
 /*
  * Applies a revocation. GM_ESIGNATURE when "by" is neither the revoked key

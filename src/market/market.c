@@ -205,7 +205,9 @@ gm_err gm_market_key_rotate(struct gm_market *m, const char *handle,
 	memcpy(r.rotation.new_key, new_out->pk, sizeof(r.rotation.new_key));
 	r.rotation.seq = s.seq + 1;
 	r.rotation.time = now;
-	e = sign_and_ingest(m, &r, &old, new_out, d);
+	e = gm_registry_release_seq_max(m->reg, old.pk, &r.rotation.last, d);
+	if (!e)
+		e = sign_and_ingest(m, &r, &old, new_out, d);
 	gm_key_release(&old);
 	if (e)
 		gm_key_release(new_out);

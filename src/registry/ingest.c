@@ -70,16 +70,9 @@ gm_err gm_ingest_publisher_state(struct gm_registry *reg, const char *handle,
 		case GM_RECORD_PUBLISHER:
 			re = gm_trust_apply_publisher(out, &r, NULL, &rd);
 			break;
-		case GM_RECORD_ROTATION: {
-			uint64_t last = 0;
-
-			re = gm_registry_release_seq_max(
-				reg, r.rotation.old_key, &last, &rd);
-			if (!re)
-				re = gm_trust_apply_rotation(out, &r, last,
-							     NULL, &rd);
+		case GM_RECORD_ROTATION:
+			re = gm_trust_apply_rotation(out, &r, NULL, &rd);
 			break;
-		}
 		case GM_RECORD_REVOCATION:
 			re = gm_trust_apply_revocation(out, &r, NULL, &rd);
 			break;
@@ -282,15 +275,12 @@ static gm_err ingest_rotation(struct gm_registry *reg,
 {
 	const struct gm_rec_rotation *rot = &r->rotation;
 	struct gm_publisher_state s;
-	uint64_t last = 0;
 	bool changed = false;
 	gm_err e;
 
 	e = gm_ingest_publisher_state(reg, rot->handle, &s, d);
 	if (!e)
-		e = gm_registry_release_seq_max(reg, rot->old_key, &last, d);
-	if (!e)
-		e = gm_trust_apply_rotation(&s, r, last, &changed, d);
+		e = gm_trust_apply_rotation(&s, r, &changed, d);
 	if (e)
 		return e;
 	if (!changed) {
@@ -582,6 +572,31 @@ static gm_err ingest_release(struct gm_registry *reg, struct gm_store *store,
 	return GM_OK;
 }
 
+/* Whether the trust record r (CID cid_text) is already stored. */
+static gm_err trust_record_known(struct gm_registry *reg,
+				 const struct gm_record *r,
+				 const char *cid_text, bool *known,
+				 struct gm_diag *d)
+{
+	const char *handle = r->type == GM_RECORD_PUBLISHER
+				     ? r->publisher.handle
+			     : r->type == GM_RECORD_ROTATION
+				     ? r->rotation.handle
+				     : r->revocation.handle;
+	struct gm_trust_record_list l;
+	size_t i;
+	gm_err e;
+
+	*known = false;
+	e = gm_registry_trust_records(reg, handle, &l, d);
+	if (e)
+		return e;
+	for (i = 0; i < l.n && !*known; i++)
+		*known = l.v[i].cid && !strcmp(l.v[i].cid, cid_text);
+	gm_trust_record_list_free(&l);
+	return GM_OK;
+}
+
 gm_err gm_ingest_record(struct gm_registry *reg, struct gm_store *store,
 			const uint8_t *p, size_t len, unsigned flags,
 			uint64_t now, struct gm_ingest_result *res,
@@ -610,6 +625,21 @@ gm_err gm_ingest_record(struct gm_registry *reg, struct gm_store *store,
 	if (e)
 		goto out;
 	gm_cid_format(&res->cid, cid_text, sizeof(cid_text));
+	/*
+	 * A publisher, rotation or revocation record already stored is a
+	 * replay: nothing changes, and an older bundle that carries it again
+	 * (every bundle carries its handle's records) is not a rollback.
+	 */
+	if (r.type != GM_RECORD_RELEASE) {
+		bool known = false;
+
+		e = trust_record_known(reg, &r, cid_text, &known, d);
+		if (e || known) {
+			if (known)
+				res->outcome = GM_INGEST_DUPLICATE;
+			goto out;
+		}
+	}
 	e = gm_registry_begin(reg, NULL);
 	tx = e == GM_OK;
 	switch (r.type) {

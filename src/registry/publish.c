@@ -228,6 +228,39 @@ static gm_err already_published(struct gm_registry *reg,
 	return e;
 }
 
+/*
+ * A key this registry knows as revoked or rotated away signs nothing new:
+ * importers would refuse the release (its sequence is past the key's last
+ * good one), so it must not be registered here either.
+ */
+static gm_err key_retired(struct gm_registry *reg, const struct gm_key *key,
+			  struct gm_diag *d)
+{
+	struct gm_publisher_row row;
+	char fpr[GM_KEY_FPR_MAX];
+	gm_err e = gm_registry_get_publisher(reg, key->pk, &row, d);
+
+	if (e == GM_ENOENT) {
+		gm_diag_clear(d);
+		return GM_OK;
+	}
+	if (e)
+		return e;
+	gm_key_fingerprint(key->pk, fpr);
+	if (row.has_revoked_after)
+		e = gm_diag_set(d, GM_ETRUST,
+				"key %s of '%s' is revoked; releases it signs "
+				"are refused. Publish with a new handle's key",
+				fpr, key->handle);
+	else if (row.has_successor)
+		e = gm_diag_set(d, GM_ETRUST,
+				"key %s of '%s' was rotated out; publish with "
+				"the current key in $GGEN_HOME/keys",
+				fpr, key->handle);
+	gm_publisher_row_release(&row);
+	return e;
+}
+
 gm_err gm_publish(struct gm_registry *reg, struct gm_store *store,
 		  const struct gm_publish_opts *o,
 		  struct gm_publish_result *res, struct gm_diag *d)
@@ -294,6 +327,8 @@ gm_err gm_publish(struct gm_registry *reg, struct gm_store *store,
 		goto out;
 	}
 	e = already_published(reg, &m, res->version, d);
+	if (!e && o->key)
+		e = key_retired(reg, o->key, d);
 	if (e)
 		goto out;
 	if (m.has_plugin) {

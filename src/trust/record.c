@@ -11,7 +11,7 @@
  *   |            | version manifest                                       |
  *   | meta       | authors license? homepage? keywords categories         |
  *   |            | repository? description                                |
- *   | rotation   | t v new old seq sig time handle sig_new                |
+ *   | rotation   | t v new old seq sig last time handle sig_new           |
  *   | revocation | t v by key seq sig time after handle                   |
  *
  * Decoding: gm_dagcbor_decode() checks canonical form; then each field is
@@ -338,12 +338,13 @@ static gm_err encode(const struct gm_record *r, bool sigs, struct gm_buf *out)
 		enc_release(&w, &r->release, sigs);
 		break;
 	case GM_RECORD_ROTATION:
-		start(&w, r->type, 7 + 2 * sigs);
+		start(&w, r->type, 8 + 2 * sigs);
 		by(&w, "new", r->rotation.new_key, GM_KEY_PUBLIC_BYTES);
 		by(&w, "old", r->rotation.old_key, GM_KEY_PUBLIC_BYTES);
 		u(&w, "seq", r->rotation.seq);
 		if (sigs)
 			by(&w, "sig", r->rotation.sig, GM_KEY_SIG_BYTES);
+		u(&w, "last", r->rotation.last);
 		u(&w, "time", r->rotation.time);
 		tx(&w, "handle", r->rotation.handle);
 		if (sigs)
@@ -790,7 +791,8 @@ static gm_err dec_fields(struct dctx *c, struct gm_record *r)
 	static const char *const pub[] = {"t",	 "v",	 "key",	  "seq",
 					  "sig", "time", "handle"};
 	static const char *const rot[] = {
-	    "t", "v", "new", "old", "seq", "sig", "time", "handle", "sig_new"};
+	    "t",    "v",    "new",	"old",	  "seq",
+	    "sig",  "last", "time",	"handle", "sig_new"};
 	static const char *const rev[] = {
 	    "t", "v", "by", "key", "seq", "sig", "time", "after", "handle"};
 	gm_err e;
@@ -819,6 +821,8 @@ static gm_err dec_fields(struct dctx *c, struct gm_record *r)
 			e = get_key(c, "old", r->rotation.old_key);
 		if (!e)
 			e = get_uint(c, "seq", &r->rotation.seq);
+		if (!e)
+			e = get_uint(c, "last", &r->rotation.last);
 		if (!e)
 			e = get_uint(c, "time", &r->rotation.time);
 		if (!e)

@@ -171,8 +171,8 @@ gm_err gm_trust_apply_publisher(struct gm_publisher_state *s,
 }
 
 gm_err gm_trust_apply_rotation(struct gm_publisher_state *s,
-			       const struct gm_record *r, uint64_t old_last_seq,
-			       bool *changed, struct gm_diag *d)
+			       const struct gm_record *r, bool *changed,
+			       struct gm_diag *d)
 {
 	const struct gm_rec_rotation *rot = &r->rotation;
 	char fpr[GM_KEY_FPR_MAX], cur[GM_KEY_FPR_MAX];
@@ -231,7 +231,7 @@ gm_err gm_trust_apply_rotation(struct gm_publisher_state *s,
 	pk = &s->prev[s->nprev++];
 	memcpy(pk->key, rot->old_key, GM_KEY_PUBLIC_BYTES);
 	memcpy(pk->successor, rot->new_key, GM_KEY_PUBLIC_BYTES);
-	pk->last_seq = old_last_seq;
+	pk->last_seq = rot->last;
 	memcpy(s->key, rot->new_key, GM_KEY_PUBLIC_BYTES);
 	s->seq = rot->seq;
 	s->time = rot->time;

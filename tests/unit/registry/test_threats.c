@@ -480,6 +480,7 @@ TEST(rotation_bounds_the_old_key)
 	memcpy(r.rotation.old_key, v.acme.pk, 32);
 	memcpy(r.rotation.new_key, next.pk, 32);
 	r.rotation.seq = 2;
+	r.rotation.last = 1; /* the old key's last release */
 	r.rotation.time = 4000;
 	/* a rotation needs the old key's signature too */
 	{

@@ -42,17 +42,17 @@
 	"65a3cad09b2f90d521498a410bb4b25da05f61a10549ad2b8d31cde81295b7fa"
 
 #define ROTATION_CID                                                           \
-	"bafyreiai2mzclcsu6pmzqhomfyseuprmdqimqtbjfheeypmop4g4cll36e"
+	"bafyreieqnhstcpc2nqwldm32y7sxy2hsvaocyewtuce44gspmqqbwwvhaa"
 #define ROTATION_HEX                                                           \
-	"a9617468726f746174696f6e617601636e65775820e7f162a10bec559afea195"     \
+	"aa617468726f746174696f6e617601636e65775820e7f162a10bec559afea195"     \
 	"e4dce84b69568d5d2cb0963eb446c0685e2b17f2f0636f6c64582079b5562e8f"     \
 	"e654f94078b112e8a98ba7901f853ae695bed7e0e3910bad0496646373657102"     \
-	"63736967584065b241d9b5c204af969ff9186ba803670fc047dc69da9788f5be"     \
-	"62a87addb54b0550e67cfeb8ba3692ffdfb7a11d19bc29c095c27cc5164e2495"     \
-	"532479c4d90e6474696d651a6553f1c86668616e646c656461636d6567736967"     \
-	"5f6e65775840baed86c82891aa0e9b21dd91ac90b45c0d1acccb7562408f1f64"     \
-	"7152e67f2da9f6787946e35bdc47454e1f50298f13878bf5fdb56124e5c36c99"     \
-	"f3c5d0f19003"
+	"63736967584022f79186249a3ea3516d8a2c7327426e4ab6c7f6c0535e0e2e09"     \
+	"8a9f456b79ad4b1f41dd59f7d8e5b6478849f6d4dc31586ffdd30ae5fb4085c0"     \
+	"c4332db90704646c617374016474696d651a6553f1c86668616e646c65646163"     \
+	"6d65677369675f6e65775840332cc45b1773ce1384850af34cad284ef2cb761b"     \
+	"9c994f6ca84afd3ad508ef84aaf571cf895ffc9a507cb62068963b4c047bc8de"     \
+	"2b2a80c5c0bd3f019597fc01"
 
 #define REVOCATION_CID                                                         \
 	"bafyreib7j2kxaquf3iwtjljz4bzhif36berzqfw5vhnzexzyiclhq4ye3m"
@@ -155,6 +155,7 @@ static void make(enum gm_record_type t, struct gm_record *r, struct gm_buf *out)
 		memcpy(r->rotation.old_key, a.pk, 32);
 		memcpy(r->rotation.new_key, b.pk, 32);
 		r->rotation.seq = 2;
+		r->rotation.last = 1;
 		r->rotation.time = 1700000200;
 		ASSERT_OK(gm_record_sign(r, &a, &b, out, NULL));
 		break;
@@ -434,7 +435,7 @@ TEST(missing_duplicate_and_unknown_fields)
 	snprintf(h, sizeof(h), "%s", ROTATION_HEX);
 	h[strlen(h) - 2 * (8 + 2 + 64)] = 0;
 	n = unhex(h, in, sizeof(in));
-	in[0] = 0xa8;
+	in[0] = 0xa9; /* ten fields, one fewer */
 	decode_fails(in, n, GM_ESIGNATURE, "'sig_new' is missing");
 }
 
@@ -454,7 +455,7 @@ TEST(rotation_without_old_signature_is_refused)
 	ASSERT(at != NULL);
 	memmove(at, at + 2 * (4 + 2 + 64), strlen(at + 2 * (4 + 2 + 64)) + 1);
 	n = unhex(h, in, sizeof(in));
-	in[0] = 0xa8;
+	in[0] = 0xa9; /* ten fields, one fewer */
 	decode_fails(in, n, GM_ESIGNATURE, "signature 'sig' is missing");
 	/* sig_new copied into sig: signed by the new key only. */
 	hex(b.data, b.len, h);

@@ -137,7 +137,7 @@ TEST(publisher_sequence_rollback_and_replay)
 	publisher(&r, a, 8);
 	snprintf(r.publisher.handle, sizeof(r.publisher.handle), "evil");
 	ASSERT_ERR(gm_trust_apply_publisher(&s, &r, &changed, &d), GM_EINVAL);
-	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, 0, &changed, &d), GM_EINVAL);
+	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, &changed, &d), GM_EINVAL);
 }
 
 TEST(rotation_rules)
@@ -154,25 +154,26 @@ TEST(rotation_rules)
 	key_of(0x41, c);
 	gm_publisher_state_init(&s, "acme");
 	rotation(&r, a, b, 2);
-	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, 0, &changed, &d),
+	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, &changed, &d),
 		   GM_ECONFLICT);
 	publisher(&r, a, 1);
 	ASSERT_OK(gm_trust_apply_publisher(&s, &r, NULL, &d));
 	s.trust = GM_TRUST_FULL;
 	/* Not signed by the current key: refused. */
 	rotation(&r, c, b, 2);
-	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, 0, &changed, &d),
+	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, &changed, &d),
 		   GM_ESIGNATURE);
 	gm_key_fingerprint(c, fpr);
 	ASSERT(strstr(d.msg, fpr));
 	ASSERT(strstr(d.msg, "not its current key"));
 	/* Sequence must grow. */
 	rotation(&r, a, b, 1);
-	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, 0, &changed, &d),
+	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, &changed, &d),
 		   GM_ECONFLICT);
 	ASSERT(strstr(d.msg, "rollback"));
 	rotation(&r, a, b, 2);
-	ASSERT_OK(gm_trust_apply_rotation(&s, &r, 3, &changed, &d));
+	r.rotation.last = 3;
+	ASSERT_OK(gm_trust_apply_rotation(&s, &r, &changed, &d));
 	ASSERT(changed);
 	ASSERT_MEMEQ(s.key, b, 32);
 	ASSERT_EQ(s.seq, 2);
@@ -180,11 +181,12 @@ TEST(rotation_rules)
 	ASSERT_MEMEQ(s.prev[0].successor, b, 32);
 	ASSERT_EQ(s.trust, GM_TRUST_FULL);
 	/* Replay: no-op. */
-	ASSERT_OK(gm_trust_apply_rotation(&s, &r, 3, &changed, &d));
+	r.rotation.last = 3;
+	ASSERT_OK(gm_trust_apply_rotation(&s, &r, &changed, &d));
 	ASSERT(!changed);
 	/* Back to a key used before: refused. */
 	rotation(&r, b, a, 3);
-	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, 0, &changed, &d),
+	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, &changed, &d),
 		   GM_ECONFLICT);
 	ASSERT(strstr(d.msg, "used or revoked before"));
 	/* The old key's publisher record no longer applies. */
@@ -211,7 +213,8 @@ TEST(releases_by_current_previous_and_revoked_keys)
 	check(&s, &rel, GM_OK, NULL);
 	/* Rotate a -> b; a's last release was 5. */
 	rotation(&r, a, b, 2);
-	ASSERT_OK(gm_trust_apply_rotation(&s, &r, 5, NULL, &d));
+	r.rotation.last = 5;
+	ASSERT_OK(gm_trust_apply_rotation(&s, &r, NULL, &d));
 	release(&rel, "acme/hello", a, 5);
 	check(&s, &rel, GM_OK, NULL);
 	release(&rel, "acme/hello", a, 6);
@@ -257,7 +260,7 @@ TEST(releases_by_current_previous_and_revoked_keys)
 	check(&s, &rel, GM_ETRUST, "revoked");
 	/* And a revoked key cannot rotate. */
 	rotation(&r, b, c, 3);
-	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, 0, &changed, &d), GM_ETRUST);
+	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, &changed, &d), GM_ETRUST);
 }
 
 TEST(untrusted_or_unknown_publisher_shows_fingerprint_and_command)
@@ -335,11 +338,12 @@ TEST(state_limits)
 	ASSERT_OK(gm_trust_apply_publisher(&s, &r, NULL, &d));
 	for (i = 0; i < GM_TRUST_MAX_KEYS; i++) {
 		rotation(&r, k[i], k[i + 1], i + 2);
+		r.rotation.last = UINT64_MAX;
 		ASSERT_OK(
-		    gm_trust_apply_rotation(&s, &r, UINT64_MAX, NULL, &d));
+		    gm_trust_apply_rotation(&s, &r, NULL, &d));
 	}
 	rotation(&r, k[GM_TRUST_MAX_KEYS], k[GM_TRUST_MAX_KEYS + 1],
 		 GM_TRUST_MAX_KEYS + 2);
-	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, 0, NULL, &d), GM_ELIMIT);
+	ASSERT_ERR(gm_trust_apply_rotation(&s, &r, NULL, &d), GM_ELIMIT);
 	ASSERT_MEMEQ(s.key, k[GM_TRUST_MAX_KEYS], 32);
 }
