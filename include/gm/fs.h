@@ -24,6 +24,24 @@ GM_EXTERN gm_err gm_fs_read_file(const char *path, struct gm_buf *out,
 GM_EXTERN gm_err gm_fs_write_atomic(const char *path, const void *data,
 				    size_t len, unsigned mode,
 				    struct gm_diag *d);
+/*
+ * A file being written for an atomic replace: gm_fs_tmp_open() creates a
+ * temporary sibling of path (mode as given) and gives its descriptor in
+ * t->fd; the caller writes; gm_fs_tmp_commit() syncs, closes and renames it
+ * over path and syncs the folder; gm_fs_tmp_abort() closes and removes it.
+ * Exactly one of commit or abort must follow a successful open; both free
+ * t and are safe to call after the other has run.
+ */
+struct gm_fs_tmp {
+	int fd;
+	char *tmp;
+	char *path;
+};
+GM_EXTERN gm_err gm_fs_tmp_open(struct gm_fs_tmp *t, const char *path,
+				unsigned mode, struct gm_diag *d);
+GM_EXTERN gm_err gm_fs_tmp_commit(struct gm_fs_tmp *t, struct gm_diag *d);
+GM_EXTERN void gm_fs_tmp_abort(struct gm_fs_tmp *t);
+
 /* fsync of a folder, so a rename or unlink in it is durable. */
 GM_EXTERN gm_err gm_fs_fsync_dir(const char *path, struct gm_diag *d);
 /* Writes all of len bytes to fd, retrying on EINTR and short writes. */

@@ -137,57 +137,110 @@ gm_err gm_fs_fsync_dir(const char *path, struct gm_diag *d)
 	return e;
 }
 
-gm_err gm_fs_write_atomic(const char *path, const void *data, size_t len,
-			  unsigned mode, struct gm_diag *d)
+static void tmp_free(struct gm_fs_tmp *t)
+{
+	gm_free(t->tmp);
+	gm_free(t->path);
+	t->tmp = NULL;
+	t->path = NULL;
+	t->fd = -1;
+}
+
+gm_err gm_fs_tmp_open(struct gm_fs_tmp *t, const char *path, unsigned mode,
+		      struct gm_diag *d)
 {
 	static unsigned long seq;
 	const char *slash = strrchr(path, '/');
-	char *dir, *tmp;
+	size_t tlen = strlen(path) + 64;
 	size_t dlen = slash ? (size_t)(slash - path) : 0;
-	size_t tlen;
-	gm_err e;
-	int fd;
 
-	dir = slash ? gm_strndup(path, dlen ? dlen : 1) : gm_strdup(".");
-	if (!dir)
-		return GM_ENOMEM;
-	tlen = strlen(path) + 64;
-	tmp = gm_malloc(tlen);
-	if (!tmp) {
-		gm_free(dir);
+	t->fd = -1;
+	t->path = gm_strdup(path);
+	t->tmp = gm_malloc(tlen);
+	if (!t->path || !t->tmp) {
+		tmp_free(t);
 		return GM_ENOMEM;
 	}
-	snprintf(tmp, tlen, "%s/.tmp-%ld-%lu", dir, (long)getpid(), ++seq);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
-	if (fd < 0) {
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot create '%s': %s", tmp, strerror(errno));
-		goto out_free;
+	if (slash)
+		snprintf(t->tmp, tlen, "%.*s/.tmp-%ld-%lu", (int)(dlen ? dlen : 1),
+			 path, (long)getpid(), ++seq);
+	else
+		snprintf(t->tmp, tlen, ".tmp-%ld-%lu", (long)getpid(), ++seq);
+	t->fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		     (mode_t)mode);
+	if (t->fd < 0) {
+		gm_err e = gm_diag_set(d, gm_err_from_errno(errno),
+				       "cannot create '%s': %s", t->tmp,
+				       strerror(errno));
+
+		tmp_free(t);
+		return e;
 	}
-	e = gm_fs_write_all(fd, data, len);
-	if (!e && fsync(fd) != 0)
+	return GM_OK;
+}
+
+void gm_fs_tmp_abort(struct gm_fs_tmp *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->tmp)
+		unlink(t->tmp);
+	tmp_free(t);
+}
+
+gm_err gm_fs_tmp_commit(struct gm_fs_tmp *t, struct gm_diag *d)
+{
+	char *dir;
+	const char *slash;
+	gm_err e = GM_OK;
+
+	if (!t->tmp)
+		return GM_EINVAL;
+	if (fsync(t->fd) != 0)
 		e = gm_err_from_errno(errno);
-	if (close(fd) != 0 && !e)
+	if (close(t->fd) != 0 && !e)
 		e = gm_err_from_errno(errno);
+	t->fd = -1;
 	if (e) {
-		gm_diag_set(d, e, "cannot write '%s': %s", path, gm_strerror(e));
-		goto out_unlink;
+		gm_diag_set(d, e, "cannot write '%s': %s", t->path,
+			    gm_strerror(e));
+		gm_fs_tmp_abort(t);
+		return e;
 	}
-	if (rename(tmp, path) != 0) {
+	if (rename(t->tmp, t->path) != 0) {
 		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot rename into '%s': %s", path,
+				"cannot rename into '%s': %s", t->path,
 				strerror(errno));
-		goto out_unlink;
+		gm_fs_tmp_abort(t);
+		return e;
 	}
-	e = gm_fs_fsync_dir(dir, d);
-	goto out_free;
-
-out_unlink:
-	unlink(tmp);
-out_free:
-	gm_free(tmp);
+	slash = strrchr(t->path, '/');
+	dir = slash ? gm_strndup(t->path, slash == t->path
+						  ? 1
+						  : (size_t)(slash - t->path))
+		    : gm_strdup(".");
+	e = dir ? gm_fs_fsync_dir(dir, d) : GM_ENOMEM;
 	gm_free(dir);
+	tmp_free(t);
 	return e;
+}
+
+gm_err gm_fs_write_atomic(const char *path, const void *data, size_t len,
+			  unsigned mode, struct gm_diag *d)
+{
+	struct gm_fs_tmp t;
+	gm_err e = gm_fs_tmp_open(&t, path, mode, d);
+
+	if (e)
+		return e;
+	e = gm_fs_write_all(t.fd, data, len);
+	if (e) {
+		gm_diag_set(d, e, "cannot write '%s': %s", path,
+			    gm_strerror(e));
+		gm_fs_tmp_abort(&t);
+		return e;
+	}
+	return gm_fs_tmp_commit(&t, d);
 }
 
 gm_err gm_fs_remove_tree(const char *path, struct gm_diag *d)

@@ -340,44 +340,25 @@ gm_err gm_market_car_export(struct gm_market *m, const struct gm_cid *root,
 			    struct gm_diag *d)
 {
 	struct gm_block_source src;
+	struct gm_fs_tmp t;
 	struct stat st;
-	size_t tlen = strlen(out_path) + 32;
-	char *tmp;
 	gm_err e;
-	int fd;
 
 	if (lstat(out_path, &st) == 0 && !S_ISREG(st.st_mode))
 		return gm_diag_set(d, GM_EEXIST,
 				   "'%s' exists and is not a regular file; "
 				   "choose another output path",
 				   out_path);
-	tmp = gm_malloc(tlen);
-	if (!tmp)
-		return GM_ENOMEM;
-	snprintf(tmp, tlen, "%s.tmp-%ld", out_path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot create '%s': %s", tmp, strerror(errno));
-		goto out_free;
-	}
-	gm_store_source(m->store, &src);
-	e = gm_car_export_fd(&src, root, fd, res, d);
-	if (!e && fsync(fd) != 0)
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot sync '%s': %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !e)
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot write '%s': %s", tmp, strerror(errno));
-	if (!e && rename(tmp, out_path) != 0)
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot rename into '%s': %s", out_path,
-				strerror(errno));
+	e = gm_fs_tmp_open(&t, out_path, 0644, d);
 	if (e)
-		unlink(tmp);
-out_free:
-	gm_free(tmp);
-	return e;
+		return e;
+	gm_store_source(m->store, &src);
+	e = gm_car_export_fd(&src, root, t.fd, res, d);
+	if (e) {
+		gm_fs_tmp_abort(&t);
+		return e;
+	}
+	return gm_fs_tmp_commit(&t, d);
 }
 
 gm_err gm_market_car_import(struct gm_market *m, const char *path,

@@ -208,8 +208,7 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 	struct gm_cid *roots = NULL;
 	char **handles = NULL;
 	size_t n_handles = 0, i, j;
-	char *tmp = NULL;
-	int fd = -1;
+	struct gm_fs_tmp t = {-1, NULL, NULL};
 	gm_err e;
 
 	memset(res, 0, sizeof(*res));
@@ -252,20 +251,10 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 	}
 	res->releases = rr.n;
 
-	tmp = gm_malloc(strlen(out_path) + 32);
-	if (!tmp) {
-		e = GM_ENOMEM;
+	e = gm_fs_tmp_open(&t, out_path, 0644, d);
+	if (e)
 		goto out;
-	}
-	snprintf(tmp, strlen(out_path) + 32, "%s.tmp-%ld", out_path,
-		 (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	e = gm_car_writer_init_fd(&x.w, fd, roots, rr.n, d);
+	e = gm_car_writer_init_fd(&x.w, t.fd, roots, rr.n, d);
 	/* the records that vouch for the publishers */
 	for (i = 0; !e && i < n_handles; i++) {
 		struct gm_trust_record_list l;
@@ -302,25 +291,10 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 			note(note_ctx, msg);
 		}
 	}
-	if (!e && fsync(fd) != 0)
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot sync '%s': %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !e)
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot write '%s': %s", tmp, strerror(errno));
-	fd = -1;
-	if (!e && rename(tmp, out_path) != 0)
-		e = gm_diag_set(d, gm_err_from_errno(errno),
-				"cannot rename into '%s': %s", out_path,
-				strerror(errno));
-	if (e)
-		unlink(tmp);
+	if (!e)
+		e = gm_fs_tmp_commit(&t, d);
 out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	gm_free(tmp);
+	gm_fs_tmp_abort(&t);
 	for (i = 0; picks && i < rr.n; i++)
 		gm_release_list_free(&picks[i].rows);
 	for (i = 0; i < n_handles; i++)

@@ -3,6 +3,8 @@
  */
 #include "harness.h"
 
+#include <dirent.h>
+
 #include "gm/buf.h"
 #include "gm/fs.h"
 #include "gm/log.h"
@@ -126,4 +128,46 @@ TEST(log_level_filters)
 	ASSERT(!gm_log_enabled(GM_LOG_DEBUG));
 	gm_log_set_level(GM_LOG_DEBUG);
 	ASSERT(gm_log_enabled(GM_LOG_DEBUG));
+}
+
+static int count_entries(const char *dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	ASSERT(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+TEST(fs_tmp_commit_replaces_and_abort_leaves_nothing)
+{
+	const char *dir = gm_test_tmpdir();
+	char *path = gm_path_join(dir, "out.car");
+	struct gm_fs_tmp t;
+	struct gm_buf b;
+
+	ASSERT_OK(gm_fs_write_atomic(path, "old", 3, 0644, NULL));
+	ASSERT_OK(gm_fs_tmp_open(&t, path, 0644, NULL));
+	ASSERT_OK(gm_fs_write_all(t.fd, "partial", 7));
+	ASSERT_EQ(count_entries(dir), 2);
+	gm_fs_tmp_abort(&t);
+	gm_fs_tmp_abort(&t); /* a second abort is harmless */
+	ASSERT_EQ(count_entries(dir), 1);
+	gm_buf_init(&b, 100);
+	ASSERT_OK(gm_fs_read_file(path, &b, NULL));
+	ASSERT_EQ(b.len, 3);
+	gm_buf_reset(&b);
+	ASSERT_OK(gm_fs_tmp_open(&t, path, 0644, NULL));
+	ASSERT_OK(gm_fs_write_all(t.fd, "new!", 4));
+	ASSERT_OK(gm_fs_tmp_commit(&t, NULL));
+	gm_fs_tmp_abort(&t); /* after commit: nothing to undo */
+	ASSERT_EQ(count_entries(dir), 1);
+	ASSERT_OK(gm_fs_read_file(path, &b, NULL));
+	ASSERT_MEMEQ(b.data, "new!", 4);
+	gm_buf_release(&b);
+	gm_free(path);
 }
