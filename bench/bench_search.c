@@ -4,7 +4,8 @@
  *
  * Usage: bench_search [SHARED_DIR]   (default $GGEN_SHARED, else ../shared)
  * Env:   BENCH_SCALES  (default "10000 100000 all"), BENCH_REPEAT (runs of
- *        each query, default 5), BENCH_VERBOSE=1 (per-query medians)
+ *        each query, default 5), BENCH_VERBOSE=1 (per-query medians),
+ *        BENCH_KEEP=1 (keep each scale's database and print its path)
  *
  * Reads SHARED_DIR/corpus/npm.tsv.zst and pypi.tsv.zst through a
  * `zstd -dc` pipe:
@@ -363,7 +364,10 @@ static double run_scale(struct rec *recs, size_t n, int repeat, bool verbose)
 	fflush(stdout);
 	gm_free(lat);
 	gm_registry_close(reg);
-	gm_fs_remove_tree(tmpl, NULL);
+	if (getenv("BENCH_KEEP"))
+		printf("kept %s\n", path);
+	else
+		gm_fs_remove_tree(tmpl, NULL);
 	return p95;
 }
 

@@ -9,8 +9,9 @@
 # prints the machine, then the table: rows, load time, database size and
 # p50/p95/p99/max latency of the fixed query set (bench/bench_search.c).
 # The floor, p95 under 10 ms at 10k rows, prints PASS or FAIL; the script
-# exits 1 when it fails. BENCH_SCALES, BENCH_REPEAT and BENCH_VERBOSE=1
-# (per-query figures) are passed through.
+# exits 1 when it fails. BENCH_SCALES, BENCH_REPEAT, BENCH_VERBOSE=1
+# (per-query figures) and BENCH_KEEP=1 (keep the databases, for EXPLAIN
+# QUERY PLAN in sqlite3) are passed through.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}

@@ -467,10 +467,10 @@ int cmd_search(int argc, char **argv)
 			json_array_append_new(sugg,
 					      json_string(res.suggestions[i]));
 		rc = cli_print_json(json_pack(
-			"{s:s, s:I, s:o, s:o, s:b, s:o}", "query", text,
-			"total", (json_int_t)res.total, "results", hits,
-			"terms", terms, "any_term", res.any_term,
-			"did_you_mean", sugg));
+			"{s:s, s:I, s:b, s:o, s:o, s:b, s:o}", "query", text,
+			"total", (json_int_t)res.total, "total_capped",
+			res.total_capped, "results", hits, "terms", terms,
+			"any_term", res.any_term, "did_you_mean", sugg));
 	} else {
 		for (i = 0; i < res.n; i++) {
 			const struct gm_search_hit *h = &res.hits[i];
@@ -489,8 +489,8 @@ int cmd_search(int argc, char **argv)
 				       res.suggestions[i]);
 			printf("%s\n", res.n_suggestions ? "?" : "");
 		} else {
-			printf("%zu of %" PRIu64 " shown%s\n", res.n,
-			       res.total,
+			printf("%zu of %" PRIu64 "%s shown%s\n", res.n,
+			       res.total, res.total_capped ? "+" : "",
 			       res.any_term ? " (matching some of the words)"
 					    : "");
 			for (i = 0; res.any_term && i < res.n_suggestions; i++)

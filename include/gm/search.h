@@ -39,6 +39,7 @@
 #define GM_SEARCH_LIMIT_MAX 1000
 #define GM_SEARCH_MARKER_MAX 32 /* bytes of a highlight marker */
 #define GM_SEARCH_SUGGEST_MAX 3
+#define GM_SEARCH_TOTAL_CAP 10000 /* matches counted exactly */
 
 enum gm_search_sort {
 	GM_SEARCH_RELEVANCE = 0,
@@ -85,13 +86,19 @@ struct gm_search_hit {
 struct gm_search_result {
 	struct gm_search_hit *hits;
 	size_t n;
-	uint64_t total;	    /* matches before limit/offset */
+	/*
+	 * Matches before limit/offset, counted up to GM_SEARCH_TOTAL_CAP;
+	 * when more match, total is the cap and total_capped is set (show
+	 * "10000+"). Pages past the cap are still served.
+	 */
+	uint64_t total;
 	const char **terms; /* the query's terms, lowercased */
 	size_t n_terms;
 	bool any_term; /* results match some terms, not all */
 	const char *suggestions[GM_SEARCH_SUGGEST_MAX]; /* "ns/name" */
 	size_t n_suggestions;
-	void *mem_; /* private */
+	bool total_capped; /* more than GM_SEARCH_TOTAL_CAP matched */
+	void *mem_;	   /* private */
 };
 
 /*

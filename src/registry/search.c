@@ -12,16 +12,19 @@
  *              | text is never FTS5 syntax
  *   exact      | relevance sort: ids whose name (or ns/name) equals the
  *              | query, by the releases_name index; they head the list
- *   count      | total matches (with the filters)
+ *   count      | total matches (with the filters), counting stops one
+ *              | past GM_SEARCH_TOTAL_CAP (total_capped: "10000+")
  *   page       | ids of one page, ordered by bm25() (relevance, exact ids
  *              | left out) or by name / published_at, with LIMIT/OFFSET
- *   details    | one lookup per hit on the page: the columns, the
+ *   details    | one statement for the page's hits: the columns, the
  *              | publisher's fingerprint, bm25() and highlight() (computed
- *              | for the page only, never for every match)
+ *              | for the page only; "+rowid IN (...)" so the MATCH runs
+ *              | once, not once per id)
  *   suggest    | only when nothing matched: "did you mean" candidates from
  *              | the releases_suggest index (name length within the edit
  *              | bound, first letter the query's first or second) scored
- *              | with gm_text_edit_distance
+ *              | with gm_text_edit_distance, after a cheap letter-count
+ *              | lower bound has dropped most of them
  *
  * BM25 weights by column: name 10, ns 3, keywords 5, description 1.
  */
@@ -278,7 +281,7 @@ static gm_err append_from(struct qctx *c, struct gm_buf *sql, bool text,
 }
 
 static gm_err count_matches(struct gm_registry *r, struct qctx *c, bool text,
-			    uint64_t *total, struct gm_diag *d)
+			    uint64_t *total, bool *capped, struct gm_diag *d)
 {
 	struct gm_buf sql;
 	sqlite3_stmt *st = NULL;
@@ -286,9 +289,12 @@ static gm_err count_matches(struct gm_registry *r, struct qctx *c, bool text,
 	gm_err e;
 
 	gm_buf_init(&sql, SQL_MAX);
-	e = gm_buf_append_str(&sql, "SELECT count(*)");
+	/* Counting stops one past the cap: "10000+" needs no more. */
+	e = gm_buf_append_str(&sql, "SELECT count(*) FROM (SELECT 1");
 	if (!e)
 		e = append_from(c, &sql, text, c->filtered);
+	if (!e)
+		e = gm_buf_printf(&sql, " LIMIT %d)", GM_SEARCH_TOTAL_CAP + 1);
 	if (!e)
 		e = prepare(r, &sql, &st, d);
 	if (!e) {
@@ -296,6 +302,9 @@ static gm_err count_matches(struct gm_registry *r, struct qctx *c, bool text,
 		e = stepr(r, st, &row, d);
 		*total = !e && row ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	}
+	*capped = *total > GM_SEARCH_TOTAL_CAP;
+	if (*capped)
+		*total = GM_SEARCH_TOTAL_CAP;
 	sqlite3_finalize(st);
 	gm_buf_release(&sql);
 	return e;
@@ -507,12 +516,16 @@ static gm_err fill_hits(struct gm_registry *r, struct qctx *c, bool text,
 			  " r.id = release_fts.rowid LEFT JOIN"
 			  " publishers p ON p.key = r.publisher"
 			  " WHERE release_fts MATCH :match AND"
-			  " release_fts.rowid IN (");
+			  " +release_fts.rowid IN (");
 	else if (!e)
 		e = gm_buf_append_str(
 		    &sql, " FROM releases r LEFT JOIN publishers p"
 			  " ON p.key = r.publisher WHERE r.id IN (");
-	/* One statement for the page: the MATCH is evaluated once. */
+	/*
+	 * One statement for the page, and "+rowid" so that the MATCH is
+	 * evaluated once and the ids filter its rows: as an index constraint
+	 * SQLite would run the MATCH (prefix merges included) once per id.
+	 */
 	for (i = 0; i < ids->n && !e; i++)
 		e = gm_buf_printf(&sql, "%s%" PRId64, i ? ", " : "", ids->v[i]);
 	if (!e)
@@ -601,15 +614,18 @@ static gm_err run_query(struct gm_registry *r, struct qctx *c,
 	if (text) {
 		e = build_match(c, false);
 		if (!e)
-			e = count_matches(r, c, true, &out->total, d);
+			e = count_matches(r, c, true, &out->total,
+					  &out->total_capped, d);
 		if (!e && out->total == 0 && c->n_terms > 1) {
 			out->any_term = true;
 			e = build_match(c, true);
 			if (!e)
-				e = count_matches(r, c, true, &out->total, d);
+				e = count_matches(r, c, true, &out->total,
+						  &out->total_capped, d);
 		}
 	} else {
-		e = count_matches(r, c, false, &out->total, d);
+		e = count_matches(r, c, false, &out->total, &out->total_capped,
+				  d);
 	}
 	if (e || out->total == 0)
 		goto out_free;
@@ -734,6 +750,45 @@ struct cand {
 	size_t nslen;
 };
 
+/* Letter counts: a-z, 0-9 and one bucket for every other byte. */
+#define HIST_N 37
+
+static void hist(const char *s, size_t n, uint16_t h[HIST_N])
+{
+	size_t i;
+
+	memset(h, 0, HIST_N * sizeof(*h));
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 'a' && ch <= 'z')
+			h[ch - 'a']++;
+		else if (ch >= '0' && ch <= '9')
+			h[26 + ch - '0']++;
+		else
+			h[36]++;
+	}
+}
+
+/*
+ * A lower bound of the edit distance: an insertion or deletion changes the
+ * letter counts by 1, a substitution by 2, a transposition not at all, so
+ * the distance is at least half their difference. Cheaper than the edit
+ * distance, it rejects most candidates.
+ */
+static bool hist_too_far(const uint16_t a[HIST_N], const char *s, size_t n,
+			 size_t bound)
+{
+	uint16_t b[HIST_N];
+	size_t i, diff = 0;
+
+	hist(s, n, b);
+	for (i = 0; i < HIST_N; i++)
+		diff +=
+		    a[i] > b[i] ? (size_t)(a[i] - b[i]) : (size_t)(b[i] - a[i]);
+	return diff > 2 * bound;
+}
+
 /* Lower is better: distance, then name, then namespace. */
 static int cand_cmp(const struct cand *a, const struct cand *b)
 {
@@ -754,6 +809,7 @@ gm_err gm_search_suggest(struct gm_registry *r, const char *text, size_t max,
 	    " lower(substr(name, 1, 1)) IN (?3, ?4) AND latest = 1";
 	struct cand best[GM_SEARCH_SUGGEST_MAX];
 	char key[GM_TEXT_WORD_MAX + 1], first[2][2];
+	uint16_t khist[HIST_N];
 	size_t nbest = 0, klen = 0, bound, i;
 	const char *s, *slash;
 	sqlite3 *db = gm__registry_db(r);
@@ -784,6 +840,7 @@ gm_err gm_search_suggest(struct gm_registry *r, const char *text, size_t max,
 		return GM_OK;
 	key[klen] = '\0';
 	bound = gm_text_suggest_max(klen);
+	hist(key, klen, khist);
 	first[0][0] = key[0];
 	first[1][0] = klen > 1 ? key[1] : key[0];
 	first[0][1] = first[1][1] = '\0';
@@ -812,6 +869,8 @@ gm_err gm_search_suggest(struct gm_registry *r, const char *text, size_t max,
 			continue;
 		for (k = 0; k < nl; k++)
 			low[k] = lc(name[k]);
+		if (hist_too_far(khist, low, nl, bound))
+			continue;
 		dist = gm_text_edit_distance(key, klen, low, nl, bound);
 		if (dist > bound)
 			continue;

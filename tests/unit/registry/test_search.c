@@ -1,6 +1,7 @@
 /*
  * test_search.c - search ranking, prefixes, filters, sorts, paging,
- * highlights, "did you mean", hostile query text and latest-only results.
+ * highlights, "did you mean", hostile query text, latest-only results and
+ * the cap on the counted total.
  */
 #include "harness.h"
 
@@ -517,5 +518,115 @@ TEST(out_of_memory_paths)
 		}
 		ASSERT_ERR(e, GM_ENOMEM);
 	}
+	gm_registry_close(r);
+}
+
+/* n generated packages "gen/wNNNNN", description "widget number N". */
+static void bulk_widgets(struct gm_registry *r, size_t from, size_t n)
+{
+	struct gm_registry_bulk *b;
+	uint64_t added = 0;
+	size_t i;
+
+	ASSERT_OK(gm_registry_bulk_begin(r, &b, NULL));
+	for (i = from; i < from + n; i++) {
+		struct gm_release_row row;
+		char name[32], desc[64];
+
+		snprintf(name, sizeof(name), "w%05zu", i);
+		snprintf(desc, sizeof(desc), "widget number %zu", i);
+		memset(&row, 0, sizeof(row));
+		row.ns = "gen";
+		row.name = name;
+		row.version = "1.0.0";
+		row.semver.major = 1;
+		row.kind = i % 2 ? "odd" : "even";
+		row.description = desc;
+		row.published_at = (int64_t)i;
+		ASSERT_OK(gm_registry_bulk_add(b, &row, NULL));
+	}
+	ASSERT_OK(gm_registry_bulk_commit(b, &added, NULL, NULL));
+	ASSERT_EQ(added, n);
+}
+
+TEST(total_is_exact_up_to_the_cap)
+{
+	struct gm_registry *r = setup();
+	struct gm_search_query q = query("widget");
+	struct gm_search_result res;
+
+	bulk_widgets(r, 0, GM_SEARCH_TOTAL_CAP);
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, GM_SEARCH_TOTAL_CAP);
+	ASSERT(!res.total_capped);
+	ASSERT_EQ(res.n, GM_SEARCH_LIMIT_DEFAULT);
+	gm_search_result_free(&res);
+	/* Half of them, by kind: exact. */
+	q.kind = "odd";
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, GM_SEARCH_TOTAL_CAP / 2);
+	ASSERT(!res.total_capped);
+	gm_search_result_free(&res);
+	/* The fixture's seven packages and the widgets, no text. */
+	q = query(NULL);
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, GM_SEARCH_TOTAL_CAP);
+	ASSERT(res.total_capped);
+	gm_search_result_free(&res);
+	gm_registry_close(r);
+}
+
+TEST(total_past_the_cap_is_flagged_and_pages_still_served)
+{
+	struct gm_registry *r = setup();
+	struct gm_search_query q = query("widget");
+	struct gm_search_result res;
+	size_t i;
+
+	bulk_widgets(r, 0, GM_SEARCH_TOTAL_CAP + 5);
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, GM_SEARCH_TOTAL_CAP);
+	ASSERT(res.total_capped);
+	ASSERT_EQ(res.n, GM_SEARCH_LIMIT_DEFAULT);
+	for (i = 0; i < res.n; i++) {
+		ASSERT_STREQ(res.hits[i].ns, "gen");
+		ASSERT(res.hits[i].score > 0);
+		ASSERT(res.hits[i].matched == 1);
+	}
+	gm_search_result_free(&res);
+	/* The last page, past the counted total. */
+	q.offset = GM_SEARCH_TOTAL_CAP + 1;
+	run(r, &q, &res);
+	ASSERT_EQ(res.n, 4);
+	ASSERT(res.total_capped);
+	gm_search_result_free(&res);
+	/* Filters and sorts count against the cap too. */
+	q = query("widget");
+	q.kind = "even";
+	q.sort = GM_SEARCH_RECENT;
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, GM_SEARCH_TOTAL_CAP / 2 + 3);
+	ASSERT(!res.total_capped);
+	ASSERT_STREQ(res.hits[0].name, "w10004");
+	ASSERT_STREQ(res.hits[1].name, "w10002");
+	gm_search_result_free(&res);
+	/* Names among many: the exact one, then both terms. */
+	q = query("w00042");
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, 1);
+	ASSERT(res.hits[0].exact);
+	gm_search_result_free(&res);
+	q = query("widget w00042");
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, 1);
+	ASSERT_STREQ(res.hits[0].name, "w00042");
+	gm_search_result_free(&res);
+	/* A narrow query is exact again. */
+	q = query("widget 10003");
+	run(r, &q, &res);
+	ASSERT_EQ(res.total, 1);
+	ASSERT(!res.total_capped);
+	ASSERT_STREQ(res.hits[0].name, "w10003");
+	gm_search_result_free(&res);
 	gm_registry_close(r);
 }
