@@ -1,0 +1,1 @@
+/* multiaddr.c: not written yet */

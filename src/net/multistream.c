@@ -1,0 +1,1 @@
+/* multistream.c: not written yet */

@@ -1,0 +1,1 @@
+/* pb.c: not written yet */

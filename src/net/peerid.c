@@ -1,0 +1,1 @@
+/* peerid.c: not written yet */

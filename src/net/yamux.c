@@ -1,0 +1,1 @@
+/* yamux.c: not written yet */

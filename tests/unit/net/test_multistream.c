@@ -1,0 +1,2 @@
+/* test_multistream.c: tests not written yet */
+#include "harness.h"

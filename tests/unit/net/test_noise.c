@@ -1,0 +1,2 @@
+/* test_noise.c: tests not written yet */
+#include "harness.h"

@@ -1,0 +1,2 @@
+/* test_pb.c: tests not written yet */
+#include "harness.h"

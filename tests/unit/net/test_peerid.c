@@ -1,0 +1,2 @@
+/* test_peerid.c: tests not written yet */
+#include "harness.h"
