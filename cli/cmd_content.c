@@ -186,7 +186,7 @@ static int store_simple(const char *action, int argc, char **argv)
 	} else if (!strcmp(action, "gc")) {
 		struct gm_store_gc_result g;
 
-		e = gm_store_gc(gm_market_store(m), &g, &d);
+		e = gm_market_gc(m, &g, &d);
 		if (e)
 			goto fail;
 		if (json)

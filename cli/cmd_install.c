@@ -382,7 +382,7 @@ int cmd_gc(int argc, char **argv)
 	if (rc)
 		return rc;
 	gm_diag_clear(&d);
-	e = gm_store_gc(gm_market_store(m), &g, &d);
+	e = gm_market_gc(m, &g, &d);
 	if (e)
 		rc = cli_fail(e, &d, "gc failed");
 	else if (json)

@@ -177,6 +177,16 @@ struct gm_store_gc_result {
 GM_EXTERN gm_err gm_store_gc(struct gm_store *s, struct gm_store_gc_result *out,
 			     struct gm_diag *d);
 
+/*
+ * As gm_store_gc, also keeping every block reachable from roots[0..n):
+ * the caller's own record of what it needs (the registry's releases), so
+ * that it need not mirror that record in pins.
+ */
+GM_EXTERN gm_err gm_store_gc_roots(struct gm_store *s,
+				   const struct gm_cid *roots, size_t n_roots,
+				   struct gm_store_gc_result *out,
+				   struct gm_diag *d);
+
 /* Fills out so that puts go to gm_store_put() (verified). */
 GM_EXTERN void gm_store_sink(struct gm_store *s, struct gm_block_sink *out);
 /* Fills out so that gets come from gm_store_get() (verified). */

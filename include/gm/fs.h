@@ -36,6 +36,7 @@ struct gm_fs_tmp {
 	int fd;
 	char *tmp;
 	char *path;
+	char *dir; /* allocated at open, so commit never allocates */
 };
 GM_EXTERN gm_err gm_fs_tmp_open(struct gm_fs_tmp *t, const char *path,
 				unsigned mode, struct gm_diag *d);

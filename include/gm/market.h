@@ -91,6 +91,16 @@ GM_EXTERN gm_err gm_market_find_publisher(struct gm_market *m,
 					  struct gm_publisher_row *out,
 					  struct gm_diag *d);
 
+/*
+ * Garbage collection: keeps every block reachable from a store pin (user
+ * pins: store add, pin add, car import) or from the registry (the content
+ * root and record of every registered release, and every publisher,
+ * rotation and revocation record), and deletes the rest.
+ */
+GM_EXTERN gm_err gm_market_gc(struct gm_market *m,
+			      struct gm_store_gc_result *res,
+			      struct gm_diag *d);
+
 /* Root CID of a file or folder, as IPFS computes it; nothing is stored. */
 GM_EXTERN gm_err gm_market_cid(const char *path, struct gm_unixfs_result *res,
 			       struct gm_diag *d);

@@ -16,7 +16,8 @@
  *
  * A crash at any point leaves the registry as it was or with the whole
  * release; blocks written before the crash are unreferenced and gc removes
- * them. With dry_run, steps 1-3 run without writing anything and the
+ * them (the registry, not pins, is the record of what gc keeps). With
+ * dry_run, steps 1-3 run without writing anything and the
  * result says what would be published.
  */
 #ifndef GM_PUBLISH_H

@@ -1082,7 +1082,8 @@ struct gc_ctx {
 	struct gm_store_gc_result res;
 };
 
-static gm_err mark(struct gm_store *s, struct gc_ctx *gc, struct gm_diag *d)
+static gm_err mark(struct gm_store *s, struct gc_ctx *gc,
+		   const struct gm_cid *roots, size_t n_roots, struct gm_diag *d)
 {
 	struct keyset visited = {NULL, 0, 0};
 	struct cid_stack st = {NULL, 0, 0};
@@ -1098,6 +1099,8 @@ static gm_err mark(struct gm_store *s, struct gc_ctx *gc, struct gm_diag *d)
 	e = gm_store_pin_list(s, &pins, &n_pins, d);
 	for (i = 0; !e && i < n_pins; i++)
 		e = stack_push(&st, &pins[i]);
+	for (i = 0; !e && i < n_roots; i++)
+		e = stack_push(&st, &roots[i]);
 	while (!e && st.n) {
 		struct gm_cid cid = st.v[--st.n];
 		size_t kl;
@@ -1203,11 +1206,18 @@ static gm_err sweep_pin_temps(struct gm_store *s, struct gc_ctx *gc,
 gm_err gm_store_gc(struct gm_store *s, struct gm_store_gc_result *out,
 		   struct gm_diag *d)
 {
+	return gm_store_gc_roots(s, NULL, 0, out, d);
+}
+
+gm_err gm_store_gc_roots(struct gm_store *s, const struct gm_cid *roots,
+			 size_t n_roots, struct gm_store_gc_result *out,
+			 struct gm_diag *d)
+{
 	struct gc_ctx gc;
 	gm_err e;
 
 	memset(&gc, 0, sizeof(gc));
-	e = mark(s, &gc, d);
+	e = mark(s, &gc, roots, n_roots, d);
 	if (!e)
 		e = scan(s, sweep_cb, &gc, d);
 	if (!e)

@@ -141,8 +141,10 @@ static void tmp_free(struct gm_fs_tmp *t)
 {
 	gm_free(t->tmp);
 	gm_free(t->path);
+	gm_free(t->dir);
 	t->tmp = NULL;
 	t->path = NULL;
+	t->dir = NULL;
 	t->fd = -1;
 }
 
@@ -157,7 +159,8 @@ gm_err gm_fs_tmp_open(struct gm_fs_tmp *t, const char *path, unsigned mode,
 	t->fd = -1;
 	t->path = gm_strdup(path);
 	t->tmp = gm_malloc(tlen);
-	if (!t->path || !t->tmp) {
+	t->dir = slash ? gm_strndup(path, dlen ? dlen : 1) : gm_strdup(".");
+	if (!t->path || !t->tmp || !t->dir) {
 		tmp_free(t);
 		return GM_ENOMEM;
 	}
@@ -190,8 +193,6 @@ void gm_fs_tmp_abort(struct gm_fs_tmp *t)
 
 gm_err gm_fs_tmp_commit(struct gm_fs_tmp *t, struct gm_diag *d)
 {
-	char *dir;
-	const char *slash;
 	gm_err e = GM_OK;
 
 	if (!t->tmp)
@@ -214,13 +215,7 @@ gm_err gm_fs_tmp_commit(struct gm_fs_tmp *t, struct gm_diag *d)
 		gm_fs_tmp_abort(t);
 		return e;
 	}
-	slash = strrchr(t->path, '/');
-	dir = slash ? gm_strndup(t->path, slash == t->path
-						  ? 1
-						  : (size_t)(slash - t->path))
-		    : gm_strdup(".");
-	e = dir ? gm_fs_fsync_dir(dir, d) : GM_ENOMEM;
-	gm_free(dir);
+	e = gm_fs_fsync_dir(t->dir, d);
 	tmp_free(t);
 	return e;
 }

@@ -368,3 +368,86 @@ gm_err gm_market_car_import(struct gm_market *m, const char *path,
 	return gm_car_import_path(m->store, path, GM_CAR_IMPORT_PIN_ROOTS, res,
 				  d);
 }
+
+/* ---- gc: the registry is the record of what the store must keep ---- */
+
+struct roots {
+	struct gm_cid *v;
+	size_t n, cap;
+};
+
+static gm_err roots_add(struct roots *r, const struct gm_cid *c)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct gm_cid *v = gm_reallocarray(r->v, cap, sizeof(*v));
+
+		if (!v)
+			return GM_ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *c;
+	return GM_OK;
+}
+
+static gm_err roots_add_text(struct roots *r, const char *text)
+{
+	struct gm_cid c;
+
+	if (!text || gm_cid_parse(&c, text, strlen(text), NULL))
+		return GM_OK;
+	return roots_add(r, &c);
+}
+
+static gm_err registry_roots(struct gm_market *m, struct roots *r,
+			     struct gm_diag *d)
+{
+	struct gm_release_list pk;
+	struct gm_publisher_row *pubs = NULL;
+	size_t i, j, n_pubs = 0;
+	gm_err e;
+
+	e = gm_registry_list_packages(m->reg, 0, 0, &pk, d);
+	for (i = 0; !e && i < pk.n; i++) {
+		struct gm_release_list all;
+
+		e = gm_registry_find_releases(m->reg, pk.rows[i].ns,
+					      pk.rows[i].name, &all, d);
+		for (j = 0; !e && j < all.n; j++) {
+			e = roots_add_text(r, all.rows[j].root_cid);
+			if (!e)
+				e = roots_add_text(r, all.rows[j].record_cid);
+		}
+		gm_release_list_free(&all);
+	}
+	gm_release_list_free(&pk);
+	if (!e)
+		e = gm_registry_list_publishers(m->reg, &pubs, &n_pubs, d);
+	for (i = 0; i < n_pubs; i++) {
+		struct gm_trust_record_list l;
+
+		if (!e && pubs[i].handle &&
+		    !(e = gm_registry_trust_records(m->reg, pubs[i].handle, &l,
+						    d))) {
+			for (j = 0; !e && j < l.n; j++)
+				e = roots_add_text(r, l.v[j].cid);
+			gm_trust_record_list_free(&l);
+		}
+		gm_publisher_row_release(&pubs[i]);
+	}
+	gm_free(pubs);
+	return e;
+}
+
+gm_err gm_market_gc(struct gm_market *m, struct gm_store_gc_result *res,
+		    struct gm_diag *d)
+{
+	struct roots r = {NULL, 0, 0};
+	gm_err e = registry_roots(m, &r, d);
+
+	if (!e)
+		e = gm_store_gc_roots(m->store, r.v, r.n, res, d);
+	gm_free(r.v);
+	return e;
+}

@@ -208,7 +208,7 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 	struct gm_cid *roots = NULL;
 	char **handles = NULL;
 	size_t n_handles = 0, i, j;
-	struct gm_fs_tmp t = {-1, NULL, NULL};
+	struct gm_fs_tmp t = {-1, NULL, NULL, NULL};
 	gm_err e;
 
 	memset(res, 0, sizeof(*res));

@@ -490,8 +490,6 @@ static gm_err insert_release(struct gm_registry *reg, struct gm_store *store,
 		row.content_state = GM_CONTENT_ABSENT;
 	(void)now;
 	e = gm_registry_insert_release(reg, &row, NULL, d);
-	if (!e && row.content_state == GM_CONTENT_COMPLETE && !evidence)
-		e = gm_store_pin_add(store, &rel->root, d);
 out:
 	gm_free(dname);
 	gm_free(dns);
@@ -540,9 +538,6 @@ static gm_err ingest_release(struct gm_registry *reg, struct gm_store *store,
 				e = gm_registry_set_content_state(
 					reg, l.rows[i].id, GM_CONTENT_COMPLETE,
 					d);
-				if (!e)
-					e = gm_store_pin_add(
-						store, &r->release.root, d);
 			}
 			gm_release_list_free(&l);
 			return e;

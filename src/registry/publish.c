@@ -447,14 +447,13 @@ gm_err gm_publish(struct gm_registry *reg, struct gm_store *store,
 		e = put_record_block(store, &relrec, &res->record, d);
 	if (!e)
 		e = gm_store_sync(store, d);
-	if (!e)
-		e = gm_store_pin_add(store, &ur.root, d);
-	if (!e)
-		e = gm_store_pin_add(store, &res->record, d);
-	if (!e && made_pub)
-		e = gm_store_pin_add(store, &pub_cid, d);
 	if (e)
 		goto out;
+	/*
+	 * No pins: the registry is the record of what the store must keep
+	 * (gm_market_gc keeps every registered release), so a crash before
+	 * the commit leaves nothing that keeps these blocks alive.
+	 */
 
 	/* 5. one transaction */
 	e = join(m.keywords, m.n_keywords, ' ', &kw);

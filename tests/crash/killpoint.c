@@ -2,15 +2,37 @@
  * killpoint.c - a preload library for crash tests: SIGKILL at the N-th write.
  *
  * Loaded with LD_PRELOAD into a `ggen` process, it counts every call that
- * changes the disk — write, pwrite, writev, fsync, fdatasync, rename,
- * renameat2, unlink, unlinkat, mkdir, mkdirat, rmdir, ftruncate, link,
- * linkat — and, when GM_KILL_AT=N is set, kills the process with SIGKILL
- * just before the N-th such call, exactly as a power cut or `kill -9`
+ * changes the disk and, when GM_KILL_AT=N is set, kills the process with
+ * SIGKILL just before the N-th such call, exactly as a power cut or `kill -9`
  * would leave things (the call never happens). With GM_KILL_COUNT=PATH it
  * instead writes the total number of calls to PATH at exit, so a test
  * knows how many kill points a command has.
  *
- * Writes to stdout and stderr (fd 1 and 2) are not counted.
+ * The counted calls (every write-like import of ggen and of libsqlite3, as
+ * `nm -D` and `strace -f -c` of a publish and an install show them):
+ *
+ *   | call                                | why                               |
+ *   |-------------------------------------|-----------------------------------|
+ *   | write, writev (fd > 2)              | file contents (not stdout/stderr) |
+ *   | pwrite, pwrite64, pwritev, pwritev2 | SQLite's WAL and database pages   |
+ *   | fsync, fdatasync                    | durability points                 |
+ *   | ftruncate, ftruncate64              | SQLite truncates the WAL/journal  |
+ *   | rename, renameat, renameat2         | atomic replaces, the install swap |
+ *   | unlink, unlinkat, rmdir             | removals                          |
+ *   | mkdir, mkdirat, link, linkat        | new names                         |
+ *   | open, open64, openat, openat64,     | only when they create a file or   |
+ *   | creat                               | truncate one (O_TRUNC)            |
+ *
+ * Not counted: fchown/fchmod (SQLite sets the owner and mode of a file it
+ * just made: no content changes), writes through mmap (SQLite's -shm
+ * index, rebuilt on open). Writes to stdout and stderr (fd 1 and 2) are not
+ * counted.
+ *
+ * The project builds with -fvisibility=hidden; every wrapper is exported
+ * explicitly (KP_EXPORT), or the dynamic linker would never see it. Under
+ * ASan the executable's interceptors (write, pwrite64, ...) come first and
+ * reach these wrappers through dlsym(RTLD_NEXT), so the counts hold there
+ * too.
  */
 #undef _FILE_OFFSET_BITS
 #ifndef _GNU_SOURCE
@@ -28,6 +50,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define KP_EXPORT __attribute__((visibility("default")))
+#define NEXT(name, type) ((type)dlsym(RTLD_NEXT, name))
+
 static unsigned long kill_at;
 static unsigned long count;
 static const char *count_path;
@@ -44,14 +69,15 @@ __attribute__((constructor)) static void killpoint_init(void)
 __attribute__((destructor)) static void killpoint_fini(void)
 {
 	if (count_path) {
-		int fd = open(count_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		char buf[32];
 		int n = snprintf(buf, sizeof(buf), "%lu\n", count);
+		int fd = NEXT("open", int (*)(const char *, int, ...))(
+			count_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		if (fd >= 0) {
-			ssize_t w = ((ssize_t(*)(int, const void *, size_t))
-					     dlsym(RTLD_NEXT, "write"))(fd, buf,
-									(size_t)n);
+			ssize_t w = NEXT("write",
+					 ssize_t(*)(int, const void *, size_t))(
+				fd, buf, (size_t)n);
 			(void)w;
 			close(fd);
 		}
@@ -65,9 +91,7 @@ static void point(void)
 		raise(SIGKILL);
 }
 
-#define NEXT(name, type) ((type)dlsym(RTLD_NEXT, name))
-
-ssize_t write(int fd, const void *buf, size_t n)
+KP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	if (fd > 2)
 		point();
@@ -75,14 +99,14 @@ ssize_t write(int fd, const void *buf, size_t n)
 								     n);
 }
 
-ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+KP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	point();
 	return NEXT("pwrite", ssize_t(*)(int, const void *, size_t, off_t))(
 		fd, buf, n, off);
 }
 
-ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+KP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
 	point();
 	return NEXT("pwrite64",
@@ -90,7 +114,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 								  off);
 }
 
-ssize_t writev(int fd, const struct iovec *iov, int cnt)
+KP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	if (fd > 2)
 		point();
@@ -98,32 +122,33 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 		fd, iov, cnt);
 }
 
-int fsync(int fd)
+KP_EXPORT int fsync(int fd)
 {
 	point();
 	return NEXT("fsync", int (*)(int))(fd);
 }
 
-int fdatasync(int fd)
+KP_EXPORT int fdatasync(int fd)
 {
 	point();
 	return NEXT("fdatasync", int (*)(int))(fd);
 }
 
-int rename(const char *a, const char *b)
+KP_EXPORT int rename(const char *a, const char *b)
 {
 	point();
 	return NEXT("rename", int (*)(const char *, const char *))(a, b);
 }
 
-int renameat(int da, const char *a, int db, const char *b)
+KP_EXPORT int renameat(int da, const char *a, int db, const char *b)
 {
 	point();
 	return NEXT("renameat", int (*)(int, const char *, int, const char *))(
 		da, a, db, b);
 }
 
-int renameat2(int da, const char *a, int db, const char *b, unsigned fl)
+KP_EXPORT int renameat2(int da, const char *a, int db, const char *b,
+			unsigned fl)
 {
 	point();
 	return NEXT("renameat2",
@@ -131,52 +156,134 @@ int renameat2(int da, const char *a, int db, const char *b, unsigned fl)
 		da, a, db, b, fl);
 }
 
-int unlink(const char *p)
+KP_EXPORT int unlink(const char *p)
 {
 	point();
 	return NEXT("unlink", int (*)(const char *))(p);
 }
 
-int unlinkat(int d, const char *p, int fl)
+KP_EXPORT int unlinkat(int d, const char *p, int fl)
 {
 	point();
 	return NEXT("unlinkat", int (*)(int, const char *, int))(d, p, fl);
 }
 
-int mkdir(const char *p, mode_t m)
+KP_EXPORT int mkdir(const char *p, mode_t m)
 {
 	point();
 	return NEXT("mkdir", int (*)(const char *, mode_t))(p, m);
 }
 
-int mkdirat(int d, const char *p, mode_t m)
+KP_EXPORT int mkdirat(int d, const char *p, mode_t m)
 {
 	point();
 	return NEXT("mkdirat", int (*)(int, const char *, mode_t))(d, p, m);
 }
 
-int rmdir(const char *p)
+KP_EXPORT int rmdir(const char *p)
 {
 	point();
 	return NEXT("rmdir", int (*)(const char *))(p);
 }
 
-int ftruncate(int fd, off_t len)
+KP_EXPORT int ftruncate(int fd, off_t len)
 {
 	point();
 	return NEXT("ftruncate", int (*)(int, off_t))(fd, len);
 }
 
-int link(const char *a, const char *b)
+KP_EXPORT int link(const char *a, const char *b)
 {
 	point();
 	return NEXT("link", int (*)(const char *, const char *))(a, b);
 }
 
-int linkat(int da, const char *a, int db, const char *b, int fl)
+KP_EXPORT int linkat(int da, const char *a, int db, const char *b, int fl)
 {
 	point();
 	return NEXT("linkat",
 		    int (*)(int, const char *, int, const char *, int))(
 		da, a, db, b, fl);
+}
+
+KP_EXPORT int ftruncate64(int fd, off64_t len)
+{
+	point();
+	return NEXT("ftruncate64", int (*)(int, off64_t))(fd, len);
+}
+
+KP_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	point();
+	return NEXT("pwritev",
+		    ssize_t(*)(int, const struct iovec *, int, off_t))(
+		fd, iov, cnt, off);
+}
+
+KP_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
+			   off_t off, int fl)
+{
+	point();
+	return NEXT("pwritev2",
+		    ssize_t(*)(int, const struct iovec *, int, off_t, int))(
+		fd, iov, cnt, off, fl);
+}
+
+/*
+ * An open changes the disk when it truncates or creates: O_TRUNC, O_EXCL,
+ * or O_CREAT on a name that does not exist yet (SQLite opens its database
+ * with O_CREAT every time: that is no change).
+ */
+static void open_point(int dirfd, const char *p, int fl)
+{
+	if ((fl & O_TRUNC) && (fl & O_ACCMODE) != O_RDONLY)
+		point();
+	else if ((fl & O_CREAT) &&
+		 ((fl & O_EXCL) || faccessat(dirfd, p, F_OK, 0) != 0))
+		point();
+}
+
+static mode_t open_mode(int fl, va_list ap)
+{
+	return (fl & O_CREAT) || (fl & O_TMPFILE) == O_TMPFILE
+		       ? (mode_t)va_arg(ap, int)
+		       : 0;
+}
+
+#define OPEN_WRAPPER(name)                                                  \
+	KP_EXPORT int name(const char *p, int fl, ...)                      \
+	{                                                                   \
+		va_list ap;                                                 \
+		mode_t m;                                                   \
+                                                                            \
+		va_start(ap, fl);                                           \
+		m = open_mode(fl, ap);                                      \
+		va_end(ap);                                                 \
+		open_point(AT_FDCWD, p, fl);                                \
+		return NEXT(#name, int (*)(const char *, int, ...))(p, fl,  \
+								      m);   \
+	}
+#define OPENAT_WRAPPER(name)                                                \
+	KP_EXPORT int name(int d, const char *p, int fl, ...)               \
+	{                                                                   \
+		va_list ap;                                                 \
+		mode_t m;                                                   \
+                                                                            \
+		va_start(ap, fl);                                           \
+		m = open_mode(fl, ap);                                      \
+		va_end(ap);                                                 \
+		open_point(d, p, fl);                                       \
+		return NEXT(#name, int (*)(int, const char *, int, ...))(   \
+			d, p, fl, m);                                       \
+	}
+
+OPEN_WRAPPER(open)
+OPEN_WRAPPER(open64)
+OPENAT_WRAPPER(openat)
+OPENAT_WRAPPER(openat64)
+
+KP_EXPORT int creat(const char *p, mode_t m)
+{
+	point();
+	return NEXT("creat", int (*)(const char *, mode_t))(p, m);
 }
