@@ -28,6 +28,7 @@
 #include "internal.h"
 
 #include "gm/car.h"
+#include "gm/dag.h"
 #include "gm/fs.h"
 #include "gm/varint.h"
 
@@ -439,187 +440,35 @@ gm_err gm_car_write_buf(struct gm_buf *out, const struct gm_cid *roots,
 
 /* ---- export ---- */
 
-/* Hash set of binary CIDs: the blocks already written. */
-struct cident {
-	uint8_t len; /* 0: empty */
-	uint8_t b[GM_CID_MAX_BYTES];
+struct export_ctx {
+	struct gm_car_writer *w;
+	struct gm_car_export_result *res;
+	struct gm_diag *d;
 };
 
-struct cidset {
-	struct cident *tab;
-	size_t cap, n; /* cap is a power of two */
-};
-
-static struct cident *cidset_slot(const struct cidset *cs, const uint8_t *p,
-				  size_t len)
+static gm_err export_visit(void *ctx, const struct gm_cid *cid,
+			   const uint8_t *data, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
+	struct export_ctx *x = ctx;
+	gm_err e = gm_car_writer_put(x->w, cid, data, len, x->d);
 
-	for (i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	for (i = (size_t)h & (cs->cap - 1);; i = (i + 1) & (cs->cap - 1))
-		if (!cs->tab[i].len ||
-		    (cs->tab[i].len == len && !memcmp(cs->tab[i].b, p, len)))
-			return &cs->tab[i];
+	if (!e && x->res) {
+		x->res->blocks++;
+		x->res->bytes += len;
+	}
+	return e;
 }
 
-/* Adds the CID; *fresh tells whether it was new. */
-static gm_err cidset_add(struct cidset *cs, const struct gm_cid *cid,
-			 bool *fresh)
-{
-	uint8_t b[GM_CID_MAX_BYTES];
-	size_t len = gm_cid_encode(cid, b, sizeof(b));
-	struct cident *slot;
-
-	GM_ASSERT(len > 0);
-	if ((cs->n + 1) * 2 > cs->cap) {
-		struct cidset big = {NULL, cs->cap ? cs->cap * 2 : 64, 0};
-		size_t i;
-
-		big.tab = gm_calloc(big.cap, sizeof(*big.tab));
-		if (!big.tab)
-			return GM_ENOMEM;
-		for (i = 0; i < cs->cap; i++)
-			if (cs->tab[i].len)
-				*cidset_slot(&big, cs->tab[i].b,
-					     cs->tab[i].len) = cs->tab[i];
-		big.n = cs->n;
-		gm_free(cs->tab);
-		*cs = big;
-	}
-	slot = cidset_slot(cs, b, len);
-	*fresh = slot->len == 0;
-	if (*fresh) {
-		slot->len = (uint8_t)len;
-		memcpy(slot->b, b, len);
-		cs->n++;
-	}
-	return GM_OK;
-}
-
-/* Explicit DFS stack; bounded so a hostile DAG cannot exhaust memory. */
-#define EXPORT_STACK_MAX (16u * 1024 * 1024)
-
-struct link_list {
-	struct gm_cid *v;
-	size_t n, cap;
-};
-
-static gm_err link_push(void *ctx, const struct gm_cid *cid)
-{
-	struct link_list *l = ctx;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct gm_cid *v;
-
-		if (cap > EXPORT_STACK_MAX)
-			return GM_ELIMIT;
-		v = gm_reallocarray(l->v, cap, sizeof(*v));
-		if (!v)
-			return GM_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *cid;
-	return GM_OK;
-}
-
+/* The blocks of root's DAG, each once, depth first (gm/dag.h). */
 static gm_err export_dag(const struct gm_block_source *src,
 			 const struct gm_cid *root, struct gm_car_writer *w,
 			 struct gm_car_export_result *res, struct gm_diag *d)
 {
-	char ctext[GM_CID_MAX_STR], rtext[GM_CID_MAX_STR];
-	struct link_list stack = {NULL, 0, 0}, links = {NULL, 0, 0};
-	struct cidset seen = {NULL, 0, 0};
-	struct gm_diag why;
-	struct gm_buf buf;
-	gm_err e;
+	struct export_ctx x = {w, res, d};
+	gm_err e = gm_dag_walk(src, root, 1, NULL, 0, export_visit, &x, d);
 
-	gm_buf_init(&buf, GM_BLOCK_MAX);
-	if (!gm_cid_format(root, rtext, sizeof(rtext)))
-		snprintf(rtext, sizeof(rtext), "(root)");
-	e = link_push(&stack, root);
-	while (!e && stack.n) {
-		struct gm_cid cid = stack.v[--stack.n];
-		const uint8_t *data;
-		size_t len, i;
-		bool fresh;
-
-		e = cidset_add(&seen, &cid, &fresh);
-		if (e || !fresh)
-			continue;
-		if (!gm_cid_format(&cid, ctext, sizeof(ctext)))
-			snprintf(ctext, sizeof(ctext), "(CID)");
-		gm_buf_reset(&buf);
-		if (cid.mh_code == GM_MH_IDENTITY) {
-			data = cid.digest;
-			len = cid.digest_len;
-		} else {
-			e = src->get(src->ctx, &cid, &buf);
-			if (e == GM_ENOENT) {
-				gm_diag_set(d, e,
-					    "block %s of the DAG of %s is not "
-					    "available; fetch or import it "
-					    "first",
-					    ctext, rtext);
-				continue;
-			}
-			if (e) {
-				gm_diag_set(d, e, "cannot read block %s: %s",
-					    ctext, gm_strerror(e));
-				continue;
-			}
-			data = buf.data;
-			len = buf.len;
-			gm_diag_clear(&why);
-			e = gm_cid_verify(&cid, data, len, &why);
-			if (e) {
-				gm_diag_set(d, e, "block %s is corrupt: %s",
-					    ctext, why.msg);
-				continue;
-			}
-		}
-		links.n = 0;
-		e = gm_block_links(&cid, data, len, link_push, &links);
-		if (e == GM_EUNSUPPORTED) {
-			gm_diag_set(d, e,
-				    "block %s has codec 0x%" PRIx64 ", whose "
-				    "links cannot be read; only raw and "
-				    "dag-pb DAGs can be exported",
-				    ctext, cid.codec);
-			continue;
-		}
-		if (e == GM_EFORMAT || e == GM_ELIMIT) {
-			gm_diag_set(d, e, "block %s does not decode: %s", ctext,
-				    gm_strerror(e));
-			continue;
-		}
-		if (e)
-			continue;
-		e = gm_car_writer_put(w, &cid, data, len, d);
-		if (e)
-			continue;
-		if (res) {
-			res->blocks++;
-			res->bytes += len;
-		}
-		/* Reversed, so that the first link is visited next. */
-		for (i = links.n; !e && i > 0; i--)
-			e = link_push(&stack, &links.v[i - 1]);
-		if (e == GM_ELIMIT)
-			gm_diag_set(d, e,
-				    "the DAG of %s is too wide or deep "
-				    "to export",
-				    rtext);
-	}
 	if (res)
 		res->size = w->size;
-	gm_free(seen.tab);
-	gm_free(stack.v);
-	gm_free(links.v);
-	gm_buf_release(&buf);
 	return e;
 }
 

@@ -6,149 +6,47 @@
 
 #include "gm/bundle.h"
 #include "gm/car.h"
+#include "gm/dag.h"
 #include "gm/fs.h"
 #include "gm/record.h"
-
-/* ---- a set of CIDs (by multihash digest), for writing each block once ---- */
-
-struct cidset {
-	uint8_t (*slot)[33]; /* [0] = used flag, then the digest */
-	size_t cap, n;
-};
-
-static uint64_t digest_hash(const uint8_t *dg)
-{
-	uint64_t h;
-
-	memcpy(&h, dg, sizeof(h));
-	return h;
-}
-
-/* Adds c; *added says whether it was new. */
-static gm_err cidset_add(struct cidset *s, const struct gm_cid *c,
-			 bool *added)
-{
-	uint8_t key[32] = {0};
-	size_t i;
-
-	memcpy(key, c->digest, c->digest_len < 32 ? c->digest_len : 32);
-	if (c->mh_code != GM_MH_SHA2_256)
-		gm_sha256(c->digest, c->digest_len, key);
-	if ((s->n + 1) * 2 > s->cap) {
-		struct cidset big = {0};
-		size_t j;
-
-		big.cap = s->cap ? s->cap * 2 : 1024;
-		big.slot = gm_calloc(big.cap, sizeof(*big.slot));
-		if (!big.slot)
-			return GM_ENOMEM;
-		for (j = 0; j < s->cap; j++) {
-			if (!s->slot[j][0])
-				continue;
-			i = digest_hash(s->slot[j] + 1) & (big.cap - 1);
-			while (big.slot[i][0])
-				i = (i + 1) & (big.cap - 1);
-			memcpy(big.slot[i], s->slot[j], 33);
-		}
-		big.n = s->n;
-		gm_free(s->slot);
-		*s = big;
-	}
-	i = digest_hash(key) & (s->cap - 1);
-	while (s->slot[i][0]) {
-		if (!memcmp(s->slot[i] + 1, key, 32)) {
-			*added = false;
-			return GM_OK;
-		}
-		i = (i + 1) & (s->cap - 1);
-	}
-	s->slot[i][0] = 1;
-	memcpy(s->slot[i] + 1, key, 32);
-	s->n++;
-	*added = true;
-	return GM_OK;
-}
 
 /* ---- export ---- */
 
 struct exporter {
 	struct gm_store *store;
 	struct gm_car_writer w;
-	struct cidset seen;
-	struct gm_buf block;
-	struct gm_cid *stack;
-	size_t n, cap;
+	struct gm_cidset seen; /* every block written, once */
 	struct gm_bundle_result *res;
+	struct gm_diag *d;
 };
 
-static gm_err put_once(struct exporter *x, const struct gm_cid *c,
-		       const uint8_t *p, size_t len, struct gm_diag *d)
-{
-	bool added;
-	gm_err e = cidset_add(&x->seen, c, &added);
-
-	if (e || !added)
-		return e;
-	x->res->blocks++;
-	x->res->bytes += len;
-	return gm_car_writer_put(&x->w, c, p, len, d);
-}
-
-static gm_err push(void *ctx, const struct gm_cid *link)
+static gm_err put_block(void *ctx, const struct gm_cid *c, const uint8_t *p,
+			size_t len)
 {
 	struct exporter *x = ctx;
 
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct gm_cid *s = gm_reallocarray(x->stack, cap, sizeof(*s));
-
-		if (!s)
-			return GM_ENOMEM;
-		x->stack = s;
-		x->cap = cap;
-	}
-	x->stack[x->n++] = *link;
-	return GM_OK;
+	x->res->blocks++;
+	x->res->bytes += len;
+	return gm_car_writer_put(&x->w, c, p, len, x->d);
 }
 
-/* Writes the DAG under root depth first, links in order, each block once. */
-static gm_err write_dag(struct exporter *x, const struct gm_cid *root,
-			struct gm_diag *d)
+/* Writes a record block unless it was written already. */
+static gm_err put_once(struct exporter *x, const struct gm_cid *c,
+		       const uint8_t *p, size_t len)
 {
-	gm_err e = push(x, root);
+	bool fresh;
+	gm_err e = gm_cidset_add(&x->seen, c, &fresh);
 
-	while (!e && x->n) {
-		struct gm_cid c = x->stack[--x->n];
-		size_t mark = x->n;
-		bool added;
+	return e || !fresh ? e : put_block(x, c, p, len);
+}
 
-		e = cidset_add(&x->seen, &c, &added);
-		if (e || !added)
-			continue;
-		gm_buf_reset(&x->block);
-		e = gm_store_get(x->store, &c, &x->block, d);
-		if (e)
-			break;
-		x->res->blocks++;
-		x->res->bytes += x->block.len;
-		e = gm_car_writer_put(&x->w, &c, x->block.data, x->block.len,
-				      d);
-		if (!e)
-			e = gm_block_links(&c, x->block.data, x->block.len, push,
-					   x);
-		/* links were pushed in order: reverse them to pop in order */
-		if (!e) {
-			size_t a = mark, b = x->n;
+/* Writes the DAG under root, each block once across the whole bundle. */
+static gm_err write_dag(struct exporter *x, const struct gm_cid *root)
+{
+	struct gm_block_source src;
 
-			while (b > a + 1) {
-				struct gm_cid t = x->stack[a];
-
-				x->stack[a++] = x->stack[--b];
-				x->stack[b] = t;
-			}
-		}
-	}
-	return e;
+	gm_store_source(x->store, &src);
+	return gm_dag_walk(&src, root, 1, &x->seen, 0, put_block, x, x->d);
 }
 
 struct pick {
@@ -215,7 +113,8 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 	memset(&x, 0, sizeof(x));
 	x.store = store;
 	x.res = res;
-	gm_buf_init(&x.block, GM_BLOCK_MAX);
+	x.d = d;
+	gm_cidset_init(&x.seen);
 	gm_resolve_result_init(&rr);
 	gm_registry_resolve_index(reg, &idx);
 	e = gm_resolve(&idx, reqs, n, NULL, &rr, d);
@@ -265,8 +164,8 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 
 			e = gm_record_cid(l.v[j].record, l.v[j].len, &c);
 			if (!e)
-				e = put_once(&x, &c, l.v[j].record, l.v[j].len,
-					     d);
+				e = put_once(&x, &c, l.v[j].record,
+					     l.v[j].len);
 			res->records++;
 		}
 		gm_trust_record_list_free(&l);
@@ -276,13 +175,13 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 		struct gm_cid root;
 
 		e = put_once(&x, &picks[i].record, picks[i].row->record,
-			     picks[i].row->record_len, d);
+			     picks[i].row->record_len);
 		res->records++;
 		if (!e)
 			e = gm_cid_parse(&root, picks[i].row->root_cid,
 					 strlen(picks[i].row->root_cid), d);
 		if (!e)
-			e = write_dag(&x, &root, d);
+			e = write_dag(&x, &root);
 		if (!e && note) {
 			char msg[512];
 
@@ -302,9 +201,7 @@ out:
 	gm_free(handles);
 	gm_free(picks);
 	gm_free(roots);
-	gm_free(x.stack);
-	gm_free(x.seen.slot);
-	gm_buf_release(&x.block);
+	gm_cidset_release(&x.seen);
 	gm_resolve_result_release(&rr);
 	return e;
 }

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include "gm/block.h"
+#include "gm/dag.h"
 #include "gm/ingest.h"
 #include "gm/log.h"
 
@@ -100,60 +101,12 @@ gm_err gm_ingest_publisher_state(struct gm_registry *reg, const char *handle,
 
 /* ---- DAG completeness ---- */
 
-#define WALK_MAX_BLOCKS 10000000
-
-struct walk {
-	struct gm_cid *stack;
-	size_t n, cap;
-	bool oom;
-};
-
-static gm_err push_link(void *ctx, const struct gm_cid *link)
-{
-	struct walk *w = ctx;
-
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		struct gm_cid *s = gm_reallocarray(w->stack, cap, sizeof(*s));
-
-		if (!s) {
-			w->oom = true;
-			return GM_ENOMEM;
-		}
-		w->stack = s;
-		w->cap = cap;
-	}
-	w->stack[w->n++] = *link;
-	return GM_OK;
-}
-
 bool gm_ingest_dag_complete(struct gm_store *store, const struct gm_cid *root)
 {
-	struct walk w = {0};
-	struct gm_buf b;
-	uint64_t seen = 0;
-	bool ok = true;
+	struct gm_block_source src;
 
-	gm_buf_init(&b, GM_BLOCK_MAX);
-	if (push_link(&w, root))
-		ok = false;
-	while (ok && w.n) {
-		struct gm_cid c = w.stack[--w.n];
-
-		if (c.mh_code == GM_MH_IDENTITY)
-			continue;
-		if (++seen > WALK_MAX_BLOCKS) {
-			ok = false;
-			break;
-		}
-		gm_buf_reset(&b);
-		if (gm_store_get(store, &c, &b, NULL) ||
-		    gm_block_links(&c, b.data, b.len, push_link, &w))
-			ok = false;
-	}
-	gm_free(w.stack);
-	gm_buf_release(&b);
-	return ok;
+	gm_store_source(store, &src);
+	return gm_dag_walk(&src, root, 1, NULL, 0, NULL, NULL, NULL) == GM_OK;
 }
 
 /* ---- helpers ---- */

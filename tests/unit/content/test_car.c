@@ -8,6 +8,7 @@
 
 #include "gm/blockstore.h"
 #include "gm/car.h"
+#include "gm/dag.h"
 #include "gm/dagpb.h"
 #include "gm/fs.h"
 #include "gm/varint.h"
@@ -805,4 +806,55 @@ TEST(oom_read_import_export)
 	ASSERT_MEMEQ(out.data, car, n);
 	gm_buf_release(&out);
 	gm_store_close(s);
+}
+
+/* gm_dag_walk: shared seen set across roots, bad blocks skipped or not. */
+static gm_err count_visit(void *ctx, const struct gm_cid *cid,
+			  const uint8_t *data, size_t len)
+{
+	(void)cid;
+	(void)data;
+	(void)len;
+	(*(int *)ctx)++;
+	return GM_OK;
+}
+
+static gm_err none_get(void *ctx, const struct gm_cid *cid, struct gm_buf *out)
+{
+	(void)ctx;
+	(void)cid;
+	(void)out;
+	return GM_ENOENT;
+}
+
+TEST(dag_walk_missing_blocks_and_shared_seen_set)
+{
+	struct gm_block_source src = {none_get, NULL};
+	struct gm_cidset seen;
+	struct gm_cid a, id;
+	struct gm_diag d;
+	int n = 0;
+
+	ASSERT_OK(gm_cid_sha256(&a, 1, GM_CODEC_RAW, (const uint8_t *)"a", 1));
+	/* an identity CID is served from itself */
+	memset(&id, 0, sizeof(id));
+	id.version = 1;
+	id.codec = GM_CODEC_RAW;
+	id.mh_code = GM_MH_IDENTITY;
+	id.digest_len = 2;
+	memcpy(id.digest, "hi", 2);
+	gm_diag_clear(&d);
+	ASSERT_ERR(gm_dag_walk(&src, &a, 1, NULL, 0, count_visit, &n, &d),
+		   GM_ENOENT);
+	ASSERT(strstr(d.msg, "not available") != NULL);
+	ASSERT_OK(gm_dag_walk(&src, &a, 1, NULL, GM_DAG_SKIP_BAD, count_visit,
+			      &n, &d));
+	ASSERT_EQ(n, 0);
+	gm_cidset_init(&seen);
+	ASSERT_OK(gm_dag_walk(&src, &id, 1, &seen, 0, count_visit, &n, &d));
+	ASSERT_OK(gm_dag_walk(&src, &id, 1, &seen, 0, count_visit, &n, &d));
+	ASSERT_EQ(n, 1); /* the second walk saw it already */
+	ASSERT(gm_cidset_has(&seen, &id));
+	ASSERT(!gm_cidset_has(&seen, &a));
+	gm_cidset_release(&seen);
 }
