@@ -8,7 +8,7 @@
 #   make bench  release build, then the benchmarks in bench/
 
 DEBS := meson ninja-build pkg-config clang libclang-rt-14-dev \
-        libssl-dev libjansson-dev libsodium-dev libsqlite3-dev zstd
+        libssl-dev libjansson-dev libsodium-dev libsqlite3-dev libuv1-dev zstd
 SHELL := /bin/bash
 
 .PHONY: all deps build build-test run test bench clean npm

@@ -1,0 +1,1 @@
+/* identify.c: not written yet */

@@ -1,0 +1,1 @@
+/* ping.c: not written yet */

@@ -1,0 +1,2 @@
+/* test_host.c: tests not written yet */
+#include "harness.h"

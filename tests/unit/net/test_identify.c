@@ -1,0 +1,2 @@
+/* test_identify.c: tests not written yet */
+#include "harness.h"
