@@ -324,18 +324,29 @@ static gm_err check_trust(struct gm_registry *reg, const struct gm_record *r,
 				   ns, fpr);
 	}
 	e = gm_trust_check_release(&s, r, d);
-	if (e == GM_ETRUST && s.trust < GM_TRUST_MARGINAL &&
-	    (flags & GM_INGEST_TRUST_NEW)) {
+	if (e == GM_ETRUST && s.trust < GM_TRUST_MARGINAL) {
 		struct gm_publisher_row row;
+		bool distrusted = false;
 
-		/* --trust-new never overrides an explicit distrust */
+		/* an explicit distrust (trust revoke): --trust-new never
+		 * overrides it, and the message says so */
 		if (gm_registry_get_publisher(reg, s.key, &row, NULL) == GM_OK) {
-			bool refused = row.pinned;
-
+			distrusted = row.pinned;
 			gm_publisher_row_release(&row);
-			if (refused)
-				return e;
 		}
+		if (distrusted) {
+			char fpr[GM_KEY_FPR_MAX];
+
+			gm_key_fingerprint(s.key, fpr);
+			return gm_diag_set(d, GM_ETRUST,
+					   "publisher '%s' (key %s) is "
+					   "distrusted here (trust revoke); "
+					   "`ggen market trust add %s` trusts "
+					   "it again",
+					   ns, fpr, fpr);
+		}
+		if (!(flags & GM_INGEST_TRUST_NEW))
+			return e;
 		gm_diag_clear(d);
 		e = trust_new_key(reg, s.key, flags, res, d);
 		if (!e) {

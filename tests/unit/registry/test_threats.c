@@ -381,6 +381,8 @@ TEST(untrusted_publisher_refused)
 	ASSERT_ERR(gm_ingest_record(v.reg, v.store, b.data, b.len,
 				    GM_INGEST_TRUST_NEW, 0, NULL, &d),
 		   GM_ETRUST);
+	ASSERT(strstr(d.msg, "distrusted") != NULL);
+	ASSERT(strstr(d.msg, "--trust-new") == NULL);
 	/* not pinned: --trust-new accepts it and pins it */
 	ASSERT_OK(gm_registry_set_trust(v.reg, v.other.pk, GM_TRUST_UNTRUSTED,
 					false, NULL));
