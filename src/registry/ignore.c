@@ -79,6 +79,26 @@ static gm_err add_line(struct gm_ignore *ig, const char *s, size_t len,
 	pat.glob = gm_strndup(s, len);
 	if (!pat.glob)
 		return GM_ENOMEM;
+	{
+		/* "** / ** /" means "** /": collapse, then bound the number
+		 * of "**" (each one multiplies the matching work by the
+		 * path's depth) */
+		char *p;
+		int stars = 0;
+
+		while ((p = strstr(pat.glob, "**/**")) != NULL)
+			memmove(p, p + 3, strlen(p + 3) + 1);
+		for (p = pat.glob; (p = strstr(p, "**")) != NULL; p += 2)
+			stars++;
+		if (stars > 2) {
+			gm_free(pat.glob);
+			return gm_diag_set_at(d, GM_EPARSE, line, 1,
+					      ".ggenignore line %u has more "
+					      "than two '**'; simplify the "
+					      "pattern",
+					      line);
+		}
+	}
 	grown = gm_reallocarray(ig->p, ig->n + 1, sizeof(*grown));
 	if (!grown) {
 		gm_free(pat.glob);

@@ -63,6 +63,22 @@ TEST(double_star)
 	gm_ignore_close(ig);
 }
 
+TEST(double_star_runs_collapse_and_are_bounded)
+{
+	struct gm_ignore *ig;
+	struct gm_diag d;
+	const char *many = "a/**/b/**/c/**/d\n";
+
+	ig = rules("**/**/**/x\n");
+	ASSERT(gm_ignore_match(ig, "x", false));
+	ASSERT(gm_ignore_match(ig, "a/b/c/d/e/f/g/h/x", false));
+	ASSERT(!gm_ignore_match(ig, "a/b/c/d/e/f/g/h/y", false));
+	gm_ignore_close(ig);
+	gm_diag_clear(&d);
+	ASSERT_ERR(gm_ignore_parse(&ig, many, strlen(many), &d), GM_EPARSE);
+	ASSERT(strstr(d.msg, "more than two") != NULL);
+}
+
 TEST(last_match_wins)
 {
 	struct gm_ignore *ig = rules("*.txt\n!a.txt\na.txt\n");
