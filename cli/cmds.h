@@ -21,6 +21,7 @@ int cmd_remove(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_node(int argc, char **argv);
 
 #include "gm/manifest.h"
 struct gm_market;
@@ -208,5 +209,20 @@ int cli_not_found(struct gm_market *m, const char *what);
 	"folder; PATH may also name the file). Errors give line:column.\n\n"  \
 	"Example:\n"                                                          \
 	"  ggen market manifest check ./my-package\n"
+
+#define CMD_NODE_HELP                                                         \
+	"usage: ggen market node <action> ...\n\n"                             \
+	"The libp2p node (TCP, Noise, Yamux). Its key is $GGEN_HOME/node/key"\
+	"\n(Ed25519, mode 0600), made on first use.\n\n"                       \
+	"Actions:\n"                                                          \
+	"  id [--json]                       print the node's peer id\n"      \
+	"  start --listen MULTIADDR [--listen ...] [--bootstrap MULTIADDR]\n"  \
+	"                                    run until SIGINT/SIGTERM\n"      \
+	"  ping MULTIADDR [-c N]             ping a node N times (default "    \
+	"10)\n\n"                                                             \
+	"Examples:\n"                                                         \
+	"  ggen market node start --listen /ip4/127.0.0.1/tcp/4001\n"         \
+	"  ggen market node ping /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... "     \
+	"-c 3\n"
 
 #endif
