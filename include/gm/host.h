@@ -20,7 +20,9 @@
  * connection, GM_HOST_STREAM_OUT_MAX bytes queued per stream, a handshake
  * timeout. A connection that breaks a protocol or times out is closed with
  * the reason logged at debug level and counted in struct gm_host_stats;
- * other connections are unaffected.
+ * other connections are unaffected. A connection that has had no open
+ * stream for the idle timeout (keepalive pings do not count) is closed
+ * too, with err GM_OK, and counted as idle_closed.
  */
 #ifndef GM_HOST_H
 #define GM_HOST_H
@@ -39,6 +41,8 @@
 #define GM_HOST_MAX_LISTENERS 16
 #define GM_HOST_MAX_HANDLERS 32
 #define GM_HOST_HANDSHAKE_TIMEOUT_MS 10000
+/* A connection without streams for this long is closed. */
+#define GM_HOST_IDLE_TIMEOUT_MS (5u * 60 * 1000)
 /* Bytes a stream may queue for sending before writes fail (GM_ELIMIT). */
 #define GM_HOST_STREAM_OUT_MAX (4u * 1024 * 1024)
 
@@ -52,6 +56,7 @@ struct gm_host_config {
 	size_t max_conns;	     /* 0: GM_HOST_MAX_CONNS */
 	size_t max_streams;	     /* per conn; 0: GM_HOST_MAX_STREAMS */
 	uint64_t handshake_timeout_ms; /* 0: GM_HOST_HANDSHAKE_TIMEOUT_MS */
+	uint64_t idle_timeout_ms;    /* 0: GM_HOST_IDLE_TIMEOUT_MS */
 	const char *agent_version;   /* NULL: "ggen/<version>" */
 };
 
@@ -61,6 +66,7 @@ struct gm_host_stats {
 	uint64_t protocol_errors;  /* closed after, for a protocol error */
 	uint64_t refused_limit;	   /* refused for the connection cap */
 	uint64_t timeouts;	   /* handshake timeouts */
+	uint64_t idle_closed;	   /* closed for idleness (err GM_OK) */
 };
 
 enum gm_host_event {

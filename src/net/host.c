@@ -13,7 +13,12 @@
  * outermost service ends, and streams are freed only by the sweep at the
  * end of service(). A host being freed waits for the close callbacks of
  * all its uv handles (listeners, connection sockets and timers, the
- * keepalive timer) before its memory goes.
+ * keepalive and idle timers) before its memory goes.
+ * Idle pruning: a ready connection remembers when it last had a stream
+ * (last_active: when one was created or freed); the idle timer, ticking
+ * at a quarter of the idle timeout, closes those without streams whose
+ * last_active is older than the timeout. Yamux keepalive pings are not
+ * streams, so they do not keep a connection alive.
  */
 #include "internal.h"
 
@@ -89,6 +94,7 @@ struct gm_host_conn {
 	uint64_t timeout_ms;
 	int handles_open;
 	bool connected_sent;
+	uint64_t last_active; /* uv_now when it last had a stream */
 	bool has_expected;
 	struct gm_peerid expected;
 	struct gm_peerid peer;
@@ -116,7 +122,7 @@ struct gm_host {
 	struct gm_key key;
 	struct gm_peerid id;
 	size_t max_conns, max_streams;
-	uint64_t hs_timeout_ms;
+	uint64_t hs_timeout_ms, idle_ms;
 	char *agent;
 	struct listener *listeners[GM_HOST_MAX_LISTENERS];
 	struct gm_multiaddr laddrs[GM_HOST_MAX_LISTENERS];
@@ -127,6 +133,7 @@ struct gm_host {
 	struct gm_host_conn *conns;
 	size_t n_conns;
 	uv_timer_t keepalive;
+	uv_timer_t idle;
 	uv_timer_t kick;
 	int handles_open;
 	bool freeing;
@@ -316,11 +323,33 @@ static void on_keepalive(uv_timer_t *t)
 	}
 }
 
+static void on_idle(uv_timer_t *t)
+{
+	struct gm_host *h = t->data;
+	struct gm_host_conn *c, *next;
+	uint64_t now = uv_now(h->loop);
+
+	for (c = h->conns; c && !h->freeing; c = next) {
+		next = c->next;
+		if (c->stage != ST_READY || c->closing || c->close_pending)
+			continue;
+		if (c->n_streams) {
+			c->last_active = now;
+			continue;
+		}
+		if (now - c->last_active < h->idle_ms)
+			continue;
+		h->stats.idle_closed++;
+		conn_close(c, GM_OK, "idle for %" PRIu64 " ms", h->idle_ms);
+	}
+}
+
 gm_err gm_host_new(struct gm_host **out, const struct gm_host_config *cfg,
 		   struct gm_diag *d)
 {
 	struct gm_host *h;
 	char agent[64];
+	uint64_t tick;
 	gm_err e;
 
 	*out = NULL;
@@ -339,6 +368,8 @@ gm_err gm_host_new(struct gm_host **out, const struct gm_host_config *cfg,
 	h->hs_timeout_ms = cfg->handshake_timeout_ms ?
 				   cfg->handshake_timeout_ms :
 				   GM_HOST_HANDSHAKE_TIMEOUT_MS;
+	h->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms :
+					    GM_HOST_IDLE_TIMEOUT_MS;
 	snprintf(agent, sizeof(agent), "ggen/%s", GM_VERSION_STRING);
 	h->agent = gm_strdup(cfg->agent_version ? cfg->agent_version : agent);
 	e = h->agent ? GM_OK : GM_ENOMEM;
@@ -364,6 +395,12 @@ gm_err gm_host_new(struct gm_host **out, const struct gm_host_config *cfg,
 	uv_timer_start(&h->keepalive, on_keepalive, KEEPALIVE_TICK_MS,
 		       KEEPALIVE_TICK_MS);
 	uv_unref((uv_handle_t *)&h->keepalive);
+	uv_timer_init(h->loop, &h->idle);
+	h->idle.data = h;
+	h->handles_open++;
+	tick = h->idle_ms / 4 ? h->idle_ms / 4 : 1;
+	uv_timer_start(&h->idle, on_idle, tick, tick);
+	uv_unref((uv_handle_t *)&h->idle);
 	uv_timer_init(h->loop, &h->kick);
 	h->kick.data = h;
 	h->handles_open++;
@@ -385,6 +422,8 @@ void gm_host_free(struct gm_host *h)
 	h->n_listeners = 0;
 	uv_timer_stop(&h->keepalive);
 	uv_close((uv_handle_t *)&h->keepalive, on_handle_closed_host);
+	uv_timer_stop(&h->idle);
+	uv_close((uv_handle_t *)&h->idle, on_handle_closed_host);
 	uv_timer_stop(&h->kick);
 	uv_close((uv_handle_t *)&h->kick, on_handle_closed_host);
 	for (c = h->conns; c; c = next) {
@@ -523,6 +562,7 @@ static struct gm_host_stream *stream_new(struct gm_host_conn *c, uint32_t id)
 	s->next = c->streams;
 	c->streams = s;
 	c->n_streams++;
+	c->last_active = uv_now(c->h->loop);
 	return s;
 }
 
@@ -1084,6 +1124,7 @@ static void service(struct gm_host_conn *c)
 					gm_yamux_reset_stream(c->yamux, s->id);
 				stream_free(s);
 				c->n_streams--;
+				c->last_active = uv_now(c->h->loop);
 			} else {
 				pp = &s->next;
 			}
@@ -1112,6 +1153,7 @@ static void conn_ready(struct gm_host_conn *c)
 
 	uv_timer_stop(&c->timer);
 	h->stats.conns_opened++;
+	c->last_active = uv_now(h->loop);
 	c->connected_sent = true;
 	c->dial_fn = NULL;
 	if (fn)
