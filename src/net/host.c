@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 
 #include "gm/alloc.h"
 #include "gm/buf.h"
@@ -120,6 +121,12 @@ struct listener {
 struct gm_host {
 	uv_loop_t *loop;
 	struct gm_key key;
+	/*
+	 * The Noise static X25519 key: one per host, like js-libp2p's, so a
+	 * handshake pays for one key generation (the ephemeral) instead of
+	 * two. It is bound to our identity by the signed handshake payload.
+	 */
+	uint8_t noise_static[32];
 	struct gm_peerid id;
 	size_t max_conns, max_streams;
 	uint64_t hs_timeout_ms, idle_ms;
@@ -263,6 +270,7 @@ static void host_maybe_free(struct gm_host *h)
 		gm_free(h->handlers[i].proto);
 	gm_free(h->agent);
 	gm_key_release(&h->key);
+	sodium_memzero(h->noise_static, sizeof(h->noise_static));
 	gm_free(h);
 }
 
@@ -361,6 +369,12 @@ gm_err gm_host_new(struct gm_host **out, const struct gm_host_config *cfg,
 		return GM_ENOMEM;
 	h->loop = cfg->loop;
 	h->key = *cfg->key;
+	if (sodium_init() < 0) {
+		gm_key_release(&h->key);
+		gm_free(h);
+		return gm_diag_set(d, GM_EIO, "host: libsodium failed to start");
+	}
+	randombytes_buf(h->noise_static, sizeof(h->noise_static));
 	gm_peerid_from_ed25519(&h->id, h->key.pk);
 	h->max_conns = cfg->max_conns ? cfg->max_conns : GM_HOST_MAX_CONNS;
 	h->max_streams = cfg->max_streams ? cfg->max_streams :
@@ -487,29 +501,40 @@ static void on_written(uv_write_t *req, int status)
 	gm_free(req);
 }
 
-static void send_raw(struct gm_host_conn *c, const uint8_t *p, size_t n)
+/* Queues n bytes on the socket; never closes the connection itself. */
+static gm_err try_write(struct gm_host_conn *c, const uint8_t *p, size_t n)
 {
 	struct write_req *w;
 
-	if (!n || c->closing || c->close_pending)
-		return;
 	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
-	    WRITE_QUEUE_MAX) {
-		conn_close(c, GM_ELIMIT, "the peer does not read what we send");
-		return;
-	}
+	    WRITE_QUEUE_MAX)
+		return GM_ELIMIT;
 	w = gm_malloc(sizeof(*w) + n);
-	if (!w) {
-		conn_close(c, GM_ENOMEM, "out of memory sending");
-		return;
-	}
+	if (!w)
+		return GM_ENOMEM;
 	memcpy(w->data, p, n);
 	w->buf = uv_buf_init((char *)w->data, (unsigned)n);
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1,
 		     on_written)) {
 		gm_free(w);
-		conn_close(c, GM_ENET, "write failed");
+		return GM_ENET;
 	}
+	return GM_OK;
+}
+
+static void send_raw(struct gm_host_conn *c, const uint8_t *p, size_t n)
+{
+	gm_err e;
+
+	if (!n || c->closing || c->close_pending)
+		return;
+	e = try_write(c, p, n);
+	if (e == GM_ELIMIT)
+		conn_close(c, e, "the peer does not read what we send");
+	else if (e == GM_ENOMEM)
+		conn_close(c, e, "out of memory sending");
+	else if (e)
+		conn_close(c, e, "write failed");
 }
 
 static void send_buf(struct gm_host_conn *c, struct gm_buf *b)
@@ -995,13 +1020,11 @@ static void conn_close_now(struct gm_host_conn *c)
 			struct gm_buf ct;
 
 			gm_buf_init(&ct, 4096);
+			/* best effort: a refused write must not close the
+			 * connection a second time */
 			if (!gm_noise_write(&c->noise, out.data, out.len, &ct,
-					    NULL) && ct.len) {
-				c->closing = false;
-				c->close_pending = false;
-				send_raw(c, ct.data, ct.len);
-				c->closing = true;
-			}
+					    NULL) && ct.len)
+				(void)try_write(c, ct.data, ct.len);
 			gm_buf_release(&ct);
 		}
 		gm_buf_release(&out);
@@ -1226,7 +1249,7 @@ static gm_err raw_input(struct gm_host_conn *c, const uint8_t *p, size_t n,
 		gm_mss_release(&c->mss);
 		c->mss_live = false;
 		if ((e = gm_noise_init(&c->noise, c->outbound, &c->h->key,
-				       NULL, NULL, d)))
+				       c->h->noise_static, NULL, d)))
 			goto release;
 		c->noise_live = true;
 		c->stage = ST_NOISE;
