@@ -15,6 +15,8 @@
  */
 #include "cli.h"
 
+#include <signal.h>
+
 #include <uv.h>
 
 #include "cmds.h"
@@ -450,6 +452,8 @@ static int node_ping(int argc, char **argv)
 
 int cmd_node(int argc, char **argv)
 {
+	/* a peer that hangs up must give EPIPE on the socket, not kill us */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
 		fputs(CMD_NODE_HELP, argc < 1 ? stderr : stdout);
 		return argc < 1 ? 2 : 0;

@@ -999,6 +999,9 @@ static void conn_close_now(struct gm_host_conn *c)
 	struct gm_host_stream *s, *next;
 	gm_host_dial_fn fn = c->dial_fn;
 
+	/* once only, whatever path asks again */
+	if (uv_is_closing((uv_handle_t *)&c->tcp))
+		return;
 	c->closing = true;
 	c->busy++;
 	for (s = c->streams; s; s = s->next)

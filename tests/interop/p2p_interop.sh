@@ -10,13 +10,21 @@
 # We dial js: while the checker idles, p2p_peer.mjs listen runs and
 # `$GGEN_BIN market node ping ADDR -c 10` must get ten pongs; the js log must
 # show our connection upgraded with Noise and Yamux (and, if js finished it
-# before we hung up, a valid Identify of our node).
+# before we hung up, a valid Identify of our node). At the same time our
+# test program tests/p2p_dialer (built next to cli/, found from GGEN_BIN)
+# dials a second js peer (p2p_peer.mjs serve-echo) and runs 100 concurrent
+# 1 MiB /ggen/echo/1.0.0 streams, then idles IDLE_SECONDS and pings again
+# on the same connection; without the program those two cases are skipped
+# with a note.
 #
 # Case           what passes
 #   node-id        `node id --json` prints {"id": "12D3KooW..."}
 #   node-start     `node start` prints listening on /ip4/127.0.0.1/tcp/N/p2p/ID
 #   js-dials-*     connect, identify, ping, echo, idle (check-peer verdict)
 #   ggen-dials-js-ping, ggen-dials-js-upgrade, ggen-dials-js-identify
+#   ggen-dials-js-echo  p2p_dialer: 100 x 1 MiB echoed intact, js echoed all
+#   ggen-dials-js-idle  p2p_dialer: same connection open after the idle
+#                       wait, a ping answered, every step passed (exit 0)
 #   node-alive     our node still runs after all of that
 #   node-sigterm   it exits 0 within 5 s of SIGTERM
 #
@@ -30,6 +38,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 ggen=${GGEN_BIN:-$here/../../build/cli/ggen}
+dialer=$(dirname "$ggen")/../tests/p2p_dialer
 idle=${IDLE_SECONDS:-40}
 pass=0
 fail=0
@@ -188,11 +197,65 @@ count_cases() {
 	done
 }
 
+# dialer_cases PID DIR: wait for p2p_dialer (PID, output in DIR/dialer.out)
+# and turn its verdict into the cases ggen-dials-js-echo and -idle.
+dialer_cases() {
+	local pid=$1 dir=$2 n=0 limit=$((idle + 150)) rc v echoed
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt $((limit * 10)) ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "note: p2p_dialer still running after ${limit} s, stopped"
+		stop_pid "$pid" 2
+		rc=$stop_rc
+	else
+		wait "$pid" 2>/dev/null
+		rc=$?
+	fi
+	grep -E '^(identify|echo|idle) ' "$dir/dialer.out" |
+		sed 's/^/   dialer: /'
+	v=$(tail -n 1 "$dir/dialer.out" | grep '^verdict ' |
+		sed 's/^verdict //')
+	echoed=$(grep -c '^echoed 1048576 bytes for ' "$dir/dljs.out")
+	if [ -z "$v" ]; then
+		bad ggen-dials-js-echo "p2p_dialer (exit $rc) gave no verdict:" \
+			"$(tail -n 5 "$dir/dialer.out" | tr '\n' ' ' |
+				head -c 300)" \
+			"$(flat "$dir/dialer.err")"
+		bad ggen-dials-js-idle "p2p_dialer gave no verdict"
+		return
+	fi
+	if echo "$v" | node -e '
+		let s = ""; process.stdin.on("data", d => { s += d })
+		process.stdin.on("end", () => { const j = JSON.parse(s)
+			process.exit(j.echo_ok === 100 &&
+				j.echo_fail === 0 ? 0 : 1) })' &&
+		[ "$echoed" = 100 ]; then
+		ok ggen-dials-js-echo
+	else
+		bad ggen-dials-js-echo "verdict $v, js echoed $echoed streams:" \
+			"$(grep -m 3 '^echo' "$dir/dialer.out" | tr '\n' ' ')" \
+			"$(flat "$dir/dialer.err")"
+	fi
+	if [ "$rc" = 0 ] && echo "$v" | node -e '
+		let s = ""; process.stdin.on("data", d => { s += d })
+		process.stdin.on("end", () => { const j = JSON.parse(s)
+			process.exit(j.idle_ok === true ? 0 : 1) })' &&
+		grep -q "^idle seconds=$idle open=true same=true ping=true$" \
+			"$dir/dialer.out"; then
+		ok ggen-dials-js-idle
+	else
+		bad ggen-dials-js-idle "exit $rc, verdict $v:" \
+			"$(grep '^idle' "$dir/dialer.out")" "$(flat "$dir/dialer.err")"
+	fi
+}
+
 # run_cases BIN LABEL: every case against the node verbs of BIN; case
 # names start with LABEL.
 run_cases() {
 	local bin=$1 L=$2 dir=$work/$2 id addr node_pid chk_pid js_pid jsaddr
-	local rc out
+	local rc out dl_pid= dl_js_pid= dl_addr
 	mkdir -p "$dir/home"
 	export GGEN_HOME=$dir/home
 
@@ -229,6 +292,39 @@ run_cases() {
 		IDLE_SECONDS=$idle js_bg "$dir/check.out" "$dir/check.err" \
 			check-peer "$addr"
 		chk_pid=$!
+	fi
+
+	# We dial js with p2p_dialer (the real run only), while the rest goes on.
+	if [ -z "$L" ] && [ ! -x "$dialer" ]; then
+		echo "note: ggen-dials-js-echo and ggen-dials-js-idle skipped:" \
+			"$dialer missing"
+	elif [ -z "$L" ]; then
+		js_bg "$dir/dljs.out" "$dir/dljs.err" serve-echo
+		dl_js_pid=$!
+		if dl_addr=$(wait_addr "$dir/dljs.out" "$dl_js_pid" 20); then
+			# Two 100 MiB echoes at once starve the CPU until js's
+			# connection monitor pings time out (5 s) and it drops
+			# the connection: start once the checker's echo is over
+			# (it then idles), so the idle waits overlap.
+			(
+				n=0
+				while [ -n "$chk_pid" ] && [ $n -lt 900 ] &&
+					kill -0 "$chk_pid" 2>/dev/null &&
+					! grep -q '^echo ' "$dir/check.out"; do
+					sleep 0.1
+					n=$((n + 1))
+				done
+				exec "$dialer" "$dl_addr" --pings 10 \
+					--streams 100 --bytes 1048576 \
+					--idle-seconds "$idle"
+			) >"$dir/dialer.out" 2>"$dir/dialer.err" &
+			dl_pid=$!
+			pids+=("$dl_pid")
+		else
+			bad ggen-dials-js-echo "js echo peer did not start:" \
+				"$(flat "$dir/dljs.err")"
+			bad ggen-dials-js-idle "js echo peer did not start"
+		fi
 	fi
 
 	# Our peer id as js will see it: from id --json, else from start.
@@ -279,6 +375,13 @@ run_cases() {
 		fi
 	fi
 	stop_pid "$js_pid" 5
+
+	if [ -n "$dl_pid" ]; then
+		dialer_cases "$dl_pid" "$dir"
+	fi
+	if [ -n "$dl_js_pid" ]; then
+		stop_pid "$dl_js_pid" 5
+	fi
 
 	if [ -n "$chk_pid" ]; then
 		# Echo and idle bound the checker; stop it if it hangs.
