@@ -751,22 +751,27 @@ static int row_cmp_desc(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-gm_err gm_registry_find_releases(struct gm_registry *r, const char *ns,
-				 const char *name, struct gm_release_list *out,
-				 struct gm_diag *d)
+/* Rows of ns/name (and version, when not NULL), highest version first. */
+static gm_err find_rows(struct gm_registry *r, const char *ns,
+			const char *name, const char *version,
+			struct gm_release_list *out, struct gm_diag *d)
 {
 	sqlite3_stmt *st;
 	gm_err e;
 
 	memset(out, 0, sizeof(*out));
 	e = prep(r, &st,
-		 "SELECT " RELEASE_COLS " FROM releases"
-		 " WHERE ns = ? AND name = ? ORDER BY id",
+		 version ? "SELECT " RELEASE_COLS " FROM releases WHERE ns = ?"
+			   " AND name = ? AND version = ? ORDER BY id"
+			 : "SELECT " RELEASE_COLS " FROM releases WHERE ns = ?"
+			   " AND name = ? ORDER BY id",
 		 d);
 	if (e)
 		return e;
 	bind_text_nn(st, 1, ns);
 	bind_text_nn(st, 2, name);
+	if (version)
+		bind_text_nn(st, 3, version);
 	e = collect(r, st, out, d);
 	sqlite3_finalize(st);
 	if (!e && out->n > 1)
@@ -778,36 +783,24 @@ gm_err gm_registry_find_releases(struct gm_registry *r, const char *ns,
 	return e;
 }
 
+gm_err gm_registry_find_releases(struct gm_registry *r, const char *ns,
+				 const char *name, struct gm_release_list *out,
+				 struct gm_diag *d)
+{
+	return find_rows(r, ns, name, NULL, out, d);
+}
+
 gm_err gm_registry_find_release(struct gm_registry *r, const char *ns,
 				const char *name, const char *version,
 				struct gm_release_list *out, struct gm_diag *d)
 {
-	sqlite3_stmt *st;
-	gm_err e;
+	gm_err e = find_rows(r, ns, name, version ? version : "", out, d);
 
-	memset(out, 0, sizeof(*out));
-	e = prep(r, &st,
-		 "SELECT " RELEASE_COLS " FROM releases"
-		 " WHERE ns = ? AND name = ? AND version = ? ORDER BY id",
-		 d);
-	if (e)
-		return e;
-	bind_text_nn(st, 1, ns);
-	bind_text_nn(st, 2, name);
-	bind_text_nn(st, 3, version);
-	e = collect(r, st, out, d);
-	sqlite3_finalize(st);
-	if (!e)
-		e = load_deps(r, out, d);
-	if (e) {
-		gm_release_list_free(out);
-		return e;
-	}
-	if (out->n == 0)
+	if (!e && out->n == 0)
 		return gm_diag_set(
 		    d, GM_ENOENT, "no release %s/%s@%s in the registry",
 		    ns ? ns : "", name ? name : "", version ? version : "");
-	return GM_OK;
+	return e;
 }
 
 gm_err gm_registry_list_packages(struct gm_registry *r, size_t limit,
