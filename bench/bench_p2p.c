@@ -16,8 +16,9 @@
  *       the disconnect.
  *   bench_p2p client ADDR --throughput SECONDS --streams K
  *       one connection, K echo streams kept full (64 KiB writes, at most
- *       512 KiB queued per stream) for SECONDS; counts the bytes that
- *       came back.
+ *       INFLIGHT bytes sent and not yet echoed per stream, as a peer that
+ *       grants windows faster than it echoes would otherwise buffer
+ *       without bound) for SECONDS; counts the bytes that came back.
  *
  * Output, one line each (bench/p2p_bench.mjs prints the same); cpu_us is
  * user+sys microseconds (getrusage) of this process over the measured
@@ -41,7 +42,7 @@
 #include "gm/multiaddr.h"
 
 #define CHUNK 65536
-#define QUEUE_MAX (512u * 1024)
+#define INFLIGHT ((uint64_t)2 * 1024 * 1024)
 #define MAX_STREAMS 256
 #define DIAL_TIMEOUT_MS 10000
 
@@ -61,6 +62,10 @@ struct bench {
 	bool counting, identified, echoed, failed;
 	struct gm_host_conn *conn;
 	int rc;
+	struct tstream {
+		struct bench *b;
+		uint64_t sent, got;
+	} ts[MAX_STREAMS];
 };
 
 static uint8_t chunk[CHUNK];
@@ -249,6 +254,7 @@ static void echo_stream(void *ctx, struct gm_host_stream *s,
 		b->echoed = true;
 		break;
 	case GM_HOST_STREAM_EOF:
+	case GM_HOST_STREAM_WRITABLE:
 		break;
 	case GM_HOST_STREAM_CLOSED:
 		if (b->stopping || b->failing)
@@ -331,15 +337,16 @@ static void next_conn(struct bench *b)
 
 /* ---- client: throughput ---- */
 
-static void fill(struct bench *b, struct gm_host_stream *s)
+static void fill(struct tstream *t, struct gm_host_stream *s)
 {
 	gm_err e;
 
-	while (gm_host_stream_queued(s) < QUEUE_MAX) {
+	while (t->sent - t->got < INFLIGHT) {
 		if ((e = gm_host_stream_write(s, chunk, sizeof(chunk)))) {
-			fail(b, "stream write", e, NULL);
+			fail(t->b, "stream write", e, NULL);
 			return;
 		}
+		t->sent += sizeof(chunk);
 	}
 }
 
@@ -347,19 +354,22 @@ static void tput_stream(void *ctx, struct gm_host_stream *s,
 			enum gm_host_stream_event ev, const uint8_t *data,
 			size_t len, gm_err err)
 {
-	struct bench *b = ctx;
+	struct tstream *t = ctx;
+	struct bench *b = t->b;
 
 	(void)data;
 	if (b->stopping || b->failing)
 		return;
 	switch (ev) {
 	case GM_HOST_STREAM_READY:
-		fill(b, s);
+	case GM_HOST_STREAM_WRITABLE:
+		fill(t, s);
 		break;
 	case GM_HOST_STREAM_DATA:
 		if (b->counting)
 			b->bytes += len;
-		fill(b, s);
+		t->got += len;
+		fill(t, s);
 		break;
 	case GM_HOST_STREAM_EOF:
 		break;
@@ -406,8 +416,9 @@ static void on_tput_dialed(void *ctx, gm_err err, struct gm_host_conn *c,
 		       (uint64_t)(b->seconds * 1000.0), 0);
 	for (i = 0; i < b->streams; i++) {
 		gm_diag_clear(&d2);
+		b->ts[i].b = b;
 		if ((e = gm_host_stream_open(c, GM_ECHO_PROTOCOL, tput_stream,
-					     b, NULL, &d2))) {
+					     &b->ts[i], NULL, &d2))) {
 			fail(b, "cannot open a stream", e, &d2);
 			return;
 		}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench_p2p.sh [BUILD_DIR] - libp2p on loopback: our host against js-libp2p.
 #
-# For each pair CLIENT->SERVER (ours->ours, js->js, ours->js), two
+# For each pair CLIENT->SERVER (ours->ours, js->js, ours->js, js->ours), two
 # processes: a server (bench_p2p server / p2p_bench.mjs server) and a
 # client run three times against it:
 #   | run          | what                                                |
@@ -87,7 +87,7 @@ field() {
 }
 
 declare -A rate ccpu scpu mb1 mb16
-pairs="ours-ours js-js ours-js"
+pairs="ours-ours js-js ours-js js-ours"
 for pair in $pairs; do
 	cli=${pair%-*}
 	srv=${pair#*-}

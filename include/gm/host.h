@@ -16,6 +16,12 @@
  * Everything runs on the caller's uv loop, in one thread. Callbacks run from
  * the loop; a stream or connection pointer stays valid until its final
  * event (GM_HOST_STREAM_CLOSED, GM_HOST_EV_DISCONNECTED) has been delivered.
+ * Backpressure: written data waits in its stream's queue while the
+ * remote's Yamux window is closed or the socket has a quarter MiB on its
+ * way out; streams take turns a frame at a time. Writers keep below
+ * GM_HOST_STREAM_OUT_MAX by waiting for GM_HOST_STREAM_WRITABLE; a stream
+ * whose output queue is full is not read, so the remote is held back by
+ * its window in turn.
  * Limits: GM_HOST_MAX_CONNS connections (configurable), streams per
  * connection, GM_HOST_STREAM_OUT_MAX bytes queued per stream, a handshake
  * timeout. A connection that breaks a protocol or times out is closed with
@@ -45,6 +51,11 @@
 #define GM_HOST_IDLE_TIMEOUT_MS (5u * 60 * 1000)
 /* Bytes a stream may queue for sending before writes fail (GM_ELIMIT). */
 #define GM_HOST_STREAM_OUT_MAX (4u * 1024 * 1024)
+/*
+ * A stream whose queue went above this (or whose write failed with
+ * GM_ELIMIT) gets GM_HOST_STREAM_WRITABLE once it is back at or below.
+ */
+#define GM_HOST_STREAM_LOW_WATER (256u * 1024)
 
 struct gm_host;
 struct gm_host_conn;
@@ -89,6 +100,7 @@ enum gm_host_stream_event {
 	GM_HOST_STREAM_READY,  /* protocol agreed; writing is allowed */
 	GM_HOST_STREAM_DATA,   /* data[0..len) arrived */
 	GM_HOST_STREAM_EOF,    /* the remote closed its side */
+	GM_HOST_STREAM_WRITABLE, /* the queue drained to the low water */
 	GM_HOST_STREAM_CLOSED, /* final: err GM_OK, or why it failed */
 };
 
@@ -180,9 +192,10 @@ GM_EXTERN gm_err gm_host_stream_open(struct gm_host_conn *c, const char *proto,
 				     struct gm_host_stream **out,
 				     struct gm_diag *d);
 /*
- * Queues data for sending (after READY). GM_EINVAL before READY or after
- * close_write, GM_ELIMIT when more than GM_HOST_STREAM_OUT_MAX bytes would
- * be queued, GM_ENOMEM.
+ * Queues data for sending (after READY); nothing is sent before the loop
+ * runs. GM_EINVAL before READY or after close_write, GM_ELIMIT when more
+ * than GM_HOST_STREAM_OUT_MAX bytes would be queued (nothing is queued;
+ * wait for GM_HOST_STREAM_WRITABLE), GM_ENOMEM.
  */
 GM_EXTERN gm_err gm_host_stream_write(struct gm_host_stream *s,
 				      const void *data, size_t len);

@@ -39,7 +39,16 @@
 #define CONN_BUF_MAX (1u << 20)
 /* Bytes waiting in libuv's write queue before the peer counts as stuck. */
 #define WRITE_QUEUE_MAX (64u * 1024 * 1024)
-/* Stop reading a stream while this much of its output waits. */
+/*
+ * Backpressure: stream data moves into Yamux (and on to the socket) only
+ * while the socket's backlog (libuv's write queue plus Yamux output not
+ * yet encrypted) is below SOCK_HIGH_WATER; once above, streams keep their
+ * data until the backlog falls below SOCK_LOW_WATER. A short backlog also
+ * keeps our window updates and pings from waiting behind megabytes.
+ */
+#define SOCK_HIGH_WATER (256u * 1024)
+#define SOCK_LOW_WATER (64u * 1024)
+/* An echoing stream (builtin_echoes) stops reading at this much output. */
 #define STREAM_HIGH_WATER (1u * 1024 * 1024)
 #define KEEPALIVE_TICK_MS 5000
 
@@ -58,6 +67,7 @@ struct gm_host_stream {
 	bool fin_sent;
 	bool reset_seen;
 	bool dead;
+	bool want_writable; /* deliver WRITABLE once out drains */
 	struct gm_mss mss;
 	const char *want[1]; /* outbound: the proposal */
 	char *want_str;
@@ -92,6 +102,8 @@ struct gm_host_conn {
 	char close_reason[GM_DIAG_MAX];
 	int busy;
 	bool kicked;
+	bool send_blocked; /* backlog reached SOCK_HIGH_WATER: wait for drain */
+	uint32_t rr_next;  /* the stream to flush first next time */
 	uint64_t timeout_ms;
 	int handles_open;
 	bool connected_sent;
@@ -492,43 +504,81 @@ size_t gm_host_listen_addrs(const struct gm_host *h,
 struct write_req {
 	uv_write_t req;
 	uv_buf_t buf;
-	uint8_t data[];
+	struct gm_host_conn *c;
+	uint8_t *data; /* owned */
 };
+
+/* Bytes on their way out: libuv's write queue and Yamux output. */
+static size_t conn_backlog(const struct gm_host_conn *c)
+{
+	size_t n = uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+
+	if (c->stage == ST_READY && c->yamux)
+		n += gm_yamux_output_len(c->yamux);
+	return n;
+}
 
 static void on_written(uv_write_t *req, int status)
 {
+	struct write_req *w = (struct write_req *)req;
+	struct gm_host_conn *c = w->c;
+
 	(void)status;
-	gm_free(req);
+	gm_free(w->data);
+	gm_free(w);
+	/* the socket drained: let the streams send again */
+	if (!c->closing && c->send_blocked &&
+	    conn_backlog(c) < SOCK_LOW_WATER) {
+		c->send_blocked = false;
+		service(c);
+	}
 }
 
-/* Queues n bytes on the socket; never closes the connection itself. */
-static gm_err try_write(struct gm_host_conn *c, const uint8_t *p, size_t n)
+/*
+ * Queues the n bytes at data, a gm_malloc'd block that passes to the
+ * write (freed on every path), on the socket. Never closes the connection
+ * itself.
+ */
+static gm_err try_write_owned(struct gm_host_conn *c, uint8_t *data,
+			      size_t n)
 {
 	struct write_req *w;
 
 	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >
-	    WRITE_QUEUE_MAX)
+	    WRITE_QUEUE_MAX) {
+		gm_free(data);
 		return GM_ELIMIT;
-	w = gm_malloc(sizeof(*w) + n);
-	if (!w)
+	}
+	w = gm_malloc(sizeof(*w));
+	if (!w) {
+		gm_free(data);
 		return GM_ENOMEM;
-	memcpy(w->data, p, n);
-	w->buf = uv_buf_init((char *)w->data, (unsigned)n);
+	}
+	w->c = c;
+	w->data = data;
+	w->buf = uv_buf_init((char *)data, (unsigned)n);
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1,
 		     on_written)) {
+		gm_free(data);
 		gm_free(w);
 		return GM_ENET;
 	}
 	return GM_OK;
 }
 
-static void send_raw(struct gm_host_conn *c, const uint8_t *p, size_t n)
+/* try_write_owned on a copy of p[0..n). */
+static gm_err try_write(struct gm_host_conn *c, const uint8_t *p, size_t n)
 {
-	gm_err e;
+	uint8_t *copy = gm_malloc(n);
 
-	if (!n || c->closing || c->close_pending)
-		return;
-	e = try_write(c, p, n);
+	if (!copy)
+		return GM_ENOMEM;
+	memcpy(copy, p, n);
+	return try_write_owned(c, copy, n);
+}
+
+static void write_failed(struct gm_host_conn *c, gm_err e)
+{
 	if (e == GM_ELIMIT)
 		conn_close(c, e, "the peer does not read what we send");
 	else if (e == GM_ENOMEM)
@@ -537,28 +587,40 @@ static void send_raw(struct gm_host_conn *c, const uint8_t *p, size_t n)
 		conn_close(c, e, "write failed");
 }
 
+static void send_raw(struct gm_host_conn *c, const uint8_t *p, size_t n)
+{
+	if (!n || c->closing || c->close_pending)
+		return;
+	write_failed(c, try_write(c, p, n));
+}
+
 static void send_buf(struct gm_host_conn *c, struct gm_buf *b)
 {
 	send_raw(c, b->data, b->len);
 	gm_buf_reset(b);
 }
 
+/* Encrypts p[0..n) and queues it; the ciphertext buffer goes to the write. */
 static void send_secure(struct gm_host_conn *c, const uint8_t *p, size_t n)
 {
 	struct gm_buf ct;
 	struct gm_diag d;
+	uint8_t *data;
+	size_t len;
 	gm_err e;
 
-	if (!n)
+	if (!n || c->closing || c->close_pending)
 		return;
 	gm_buf_init(&ct, n + (n / GM_NOISE_PLAINTEXT_MAX + 1) * 18 + 16);
 	gm_diag_clear(&d);
 	e = gm_noise_write(&c->noise, p, n, &ct, &d);
-	if (e)
+	if (e) {
+		gm_buf_release(&ct);
 		conn_close(c, e, "noise write: %s", d.msg);
-	else
-		send_raw(c, ct.data, ct.len);
-	gm_buf_release(&ct);
+		return;
+	}
+	data = gm_buf_steal(&ct, &len);
+	write_failed(c, try_write_owned(c, data, len));
 }
 
 /* ---- streams ---- */
@@ -623,21 +685,36 @@ static void stream_fail(struct gm_host_stream *s, gm_err err)
 	deliver(s, GM_HOST_STREAM_CLOSED, NULL, 0, err);
 }
 
-static void stream_flush(struct gm_host_stream *s)
+/* What stream data may still go into Yamux before the socket is full. */
+static size_t send_room(const struct gm_host_conn *c)
+{
+	size_t n = conn_backlog(c);
+
+	return n >= SOCK_HIGH_WATER ? 0 : SOCK_HIGH_WATER - n;
+}
+
+/*
+ * Moves up to max bytes of s's queue into Yamux (the peer's window may
+ * take less) and sends FIN once the queue is empty and close_write was
+ * asked. Returns the bytes moved.
+ */
+static size_t stream_flush(struct gm_host_stream *s, size_t max)
 {
 	struct gm_yamux *y = s->c->yamux;
-	size_t acc = 0;
+	size_t acc = 0, n = s->out.len - s->out_off;
 
 	if (s->dead)
-		return;
-	if (s->out.len > s->out_off) {
-		if (gm_yamux_write(y, s->id, s->out.data + s->out_off,
-				   s->out.len - s->out_off, &acc, NULL)) {
+		return 0;
+	if (n > max)
+		n = max;
+	if (n) {
+		if (gm_yamux_write(y, s->id, s->out.data + s->out_off, n, &acc,
+				   NULL)) {
 			/* the pump delivers CLOSED from the loop */
 			s->reset_seen = true;
 			if (gm_yamux_stream_state(y, s->id) != GM_YAMUX_CLOSED)
 				gm_yamux_reset_stream(y, s->id);
-			return;
+			return 0;
 		}
 		s->out_off += acc;
 		if (s->out_off == s->out.len) {
@@ -654,6 +731,54 @@ static void stream_flush(struct gm_host_stream *s)
 		s->fin_sent = true;
 		gm_yamux_close_stream(y, s->id);
 	}
+	return acc;
+}
+
+/*
+ * Moves the streams' queued data into Yamux while the socket has room,
+ * a frame per stream in turn, starting where the last call stopped, so no
+ * stream starves the others. Delivers WRITABLE to streams whose queue fell
+ * to GM_HOST_STREAM_LOW_WATER. Runs inside service().
+ */
+
+static void flush_streams(struct gm_host_conn *c)
+{
+	struct gm_host_stream *s, *start;
+	size_t room, moved;
+
+	start = stream_find(c, c->rr_next);
+	if (!start)
+		start = c->streams;
+	if (!start)
+		return;
+	do {
+		moved = 0;
+		s = start;
+		do {
+			if (!s->dead && s->negotiated) {
+				room = send_room(c);
+				if (!room) {
+					c->send_blocked = true;
+					c->rr_next = s->id;
+					return;
+				}
+				if (room > GM_YAMUX_MAX_FRAME_DATA)
+					room = GM_YAMUX_MAX_FRAME_DATA;
+				moved += stream_flush(s, room);
+				if (s->want_writable &&
+				    gm_host_stream_queued(s) <=
+					    GM_HOST_STREAM_LOW_WATER) {
+					s->want_writable = false;
+					deliver(s, GM_HOST_STREAM_WRITABLE,
+						NULL, 0, GM_OK);
+					if (c->close_pending)
+						return;
+				}
+			}
+			s = s->next ? s->next : c->streams;
+		} while (s != start);
+	} while (moved);
+	c->rr_next = start->id;
 }
 
 static void stream_negotiated(struct gm_host_stream *s)
@@ -688,6 +813,18 @@ static void stream_negotiated(struct gm_host_stream *s)
 	gm_buf_release(&rest);
 }
 
+/*
+ * Whether s answers what it reads (echo, ping): such a stream stops
+ * reading while its answers wait, so the remote's window holds it back.
+ * Other streams always read: their handlers pace their own writes
+ * (GM_ELIMIT, WRITABLE), and a stream that stopped reading because its
+ * own writes wait could deadlock against a peer doing the same.
+ */
+static bool builtin_echoes(const struct gm_host_stream *s)
+{
+	return s->builtin == B_ECHO || s->builtin == B_PING;
+}
+
 static void stream_pump(struct gm_host_stream *s)
 {
 	struct gm_yamux *y = s->c->yamux;
@@ -695,9 +832,9 @@ static void stream_pump(struct gm_host_stream *s)
 	enum gm_yamux_stream_state st;
 	size_t got;
 
-	stream_flush(s);
+	stream_flush(s, s->negotiated ? 0 : SIZE_MAX);
 	while (!s->dead && gm_yamux_readable(y, s->id) &&
-	       (!s->negotiated ||
+	       (!s->negotiated || !builtin_echoes(s) ||
 		s->out.len - s->out_off < STREAM_HIGH_WATER)) {
 		if (gm_yamux_read(y, s->id, buf, sizeof(buf), &got) || !got)
 			break;
@@ -710,7 +847,7 @@ static void stream_pump(struct gm_host_stream *s)
 						     GM_EPROTO);
 			break;
 		}
-		stream_flush(s);
+		stream_flush(s, SIZE_MAX);
 		if (gm_mss_done(&s->mss))
 			stream_negotiated(s);
 	}
@@ -729,7 +866,7 @@ static void stream_pump(struct gm_host_stream *s)
 			deliver(s, GM_HOST_STREAM_EOF, NULL, 0, GM_OK);
 		}
 	}
-	stream_flush(s);
+	stream_flush(s, s->negotiated ? 0 : SIZE_MAX);
 	if (gm_yamux_stream_state(y, s->id) == GM_YAMUX_CLOSED)
 		deliver(s, GM_HOST_STREAM_CLOSED, NULL, 0,
 			s->reset_seen ? GM_EIO : GM_OK);
@@ -794,7 +931,7 @@ gm_err gm_host_stream_open(struct gm_host_conn *c, const char *proto,
 	}
 	if (out)
 		*out = s;
-	stream_flush(s);
+	stream_flush(s, SIZE_MAX);
 	kick(c);
 	return GM_OK;
 }
@@ -806,9 +943,18 @@ gm_err gm_host_stream_write(struct gm_host_stream *s, const void *data,
 
 	if (s->dead || !s->negotiated || s->fin_wanted)
 		return GM_EINVAL;
-	if ((e = gm_buf_append(&s->out, data, len)))
+	if (s->out_off && s->out.len + len > GM_HOST_STREAM_OUT_MAX) {
+		memmove(s->out.data, s->out.data + s->out_off,
+			s->out.len - s->out_off);
+		s->out.len -= s->out_off;
+		s->out_off = 0;
+	}
+	e = gm_buf_append(&s->out, data, len);
+	if (e == GM_ELIMIT || gm_host_stream_queued(s) >
+				      GM_HOST_STREAM_LOW_WATER)
+		s->want_writable = true;
+	if (e)
 		return e;
-	stream_flush(s);
 	kick(s->c);
 	return GM_OK;
 }
@@ -823,7 +969,6 @@ void gm_host_stream_close_write(struct gm_host_stream *s)
 	if (s->dead || s->fin_wanted)
 		return;
 	s->fin_wanted = true;
-	stream_flush(s);
 	kick(s->c);
 }
 
@@ -1137,6 +1282,8 @@ static void service(struct gm_host_conn *c)
 	for (pass = 0; pass < 2 && !c->close_pending; pass++)
 		for (s = c->streams; s && !c->close_pending; s = s->next)
 			stream_pump(s);
+	if (!c->close_pending)
+		flush_streams(c);
 	c->busy--;
 	if (c->close_pending)
 		goto finish;

@@ -439,6 +439,9 @@ static void echo_stream(void *ctx, struct gm_host_stream *s,
 		}
 		echo_pump(ec);
 		return;
+	case GM_HOST_STREAM_WRITABLE:
+		echo_pump(ec);
+		return;
 	case GM_HOST_STREAM_EOF:
 		ec->eof = true;
 		if (ec->got != dl->bytes)

@@ -265,6 +265,7 @@ struct echoer {
 	int *done;
 	gm_err err;
 	bool eof;
+	int writable; /* WRITABLE events */
 };
 
 static uint8_t pattern(uint8_t seed, size_t i)
@@ -295,6 +296,8 @@ static void echo_fn(void *ctx, struct gm_host_stream *s,
 		e->got += len;
 	} else if (ev == GM_HOST_STREAM_EOF) {
 		e->eof = true;
+	} else if (ev == GM_HOST_STREAM_WRITABLE) {
+		e->writable++;
 	} else {
 		e->err = err;
 		e->closed = 1;
@@ -320,6 +323,95 @@ TEST(host_echo_one_mib)
 	ASSERT(e.eof);
 	ASSERT_EQ(e.got, e.size);
 	ASSERT(!e.mismatch);
+	/* 1 MiB queued at once is above the low water: one WRITABLE */
+	ASSERT_EQ(e.writable, 1);
+	teardown(&f);
+}
+
+/*
+ * A writer that fills its queue: writes past GM_HOST_STREAM_OUT_MAX fail
+ * with GM_ELIMIT and queue nothing, WRITABLE says when to go on, and 32
+ * MiB arrive back intact with the connection up throughout.
+ */
+struct pacer {
+	size_t total, sent, got, max_queued;
+	int limited, writable, closed;
+	bool mismatch, eof;
+	gm_err err;
+	uint8_t chunk[256 * 1024];
+};
+
+static void pacer_fill(struct pacer *p, struct gm_host_stream *s)
+{
+	size_t i, n;
+	gm_err e;
+
+	while (p->sent < p->total) {
+		n = p->total - p->sent;
+		if (n > sizeof(p->chunk))
+			n = sizeof(p->chunk);
+		for (i = 0; i < n; i++)
+			p->chunk[i] = pattern(9, p->sent + i);
+		e = gm_host_stream_write(s, p->chunk, n);
+		if (gm_host_stream_queued(s) > p->max_queued)
+			p->max_queued = gm_host_stream_queued(s);
+		if (e == GM_ELIMIT) {
+			p->limited++;
+			return;
+		}
+		ASSERT_OK(e);
+		p->sent += n;
+	}
+	gm_host_stream_close_write(s);
+}
+
+static void pacer_fn(void *ctx, struct gm_host_stream *s,
+		     enum gm_host_stream_event ev, const uint8_t *data,
+		     size_t len, gm_err err)
+{
+	struct pacer *p = ctx;
+	size_t i;
+
+	if (ev == GM_HOST_STREAM_READY) {
+		pacer_fill(p, s);
+	} else if (ev == GM_HOST_STREAM_WRITABLE) {
+		p->writable++;
+		ASSERT(gm_host_stream_queued(s) <= GM_HOST_STREAM_LOW_WATER);
+		pacer_fill(p, s);
+	} else if (ev == GM_HOST_STREAM_DATA) {
+		for (i = 0; i < len; i++)
+			if (data[i] != pattern(9, p->got + i))
+				p->mismatch = true;
+		p->got += len;
+	} else if (ev == GM_HOST_STREAM_EOF) {
+		p->eof = true;
+	} else if (ev == GM_HOST_STREAM_CLOSED) {
+		p->err = err;
+		p->closed = 1;
+	}
+}
+
+TEST(host_write_limit_then_writable)
+{
+	struct fix f;
+	struct pacer *p = gm_calloc(1, sizeof(*p));
+
+	ASSERT(p);
+	setup(&f, 0);
+	connect_ab(&f);
+	p->total = 32u * 1024 * 1024;
+	ASSERT_OK(gm_host_stream_open(f.conn, GM_ECHO_PROTOCOL, pacer_fn, p,
+				      NULL, NULL));
+	run_until(&f, &p->closed, 1, 60000);
+	ASSERT_OK(p->err);
+	ASSERT(p->eof);
+	ASSERT_EQ(p->got, p->total);
+	ASSERT(!p->mismatch);
+	ASSERT(p->limited > 0);
+	ASSERT(p->writable >= p->limited);
+	ASSERT(p->max_queued <= GM_HOST_STREAM_OUT_MAX);
+	ASSERT_EQ(gm_host_conn_count(f.a), 1);
+	gm_free(p);
 	teardown(&f);
 }
 

@@ -210,6 +210,7 @@ struct echoer {
 	size_t got;
 	bool mismatch;
 	bool eof;
+	int writable; /* WRITABLE events */
 	bool keep_open; /* do not close our side after writing */
 	struct gm_host_stream *s;
 	int closed;
@@ -245,6 +246,8 @@ static void echo_fn(void *ctx, struct gm_host_stream *s,
 		e->got += len;
 	} else if (ev == GM_HOST_STREAM_EOF) {
 		e->eof = true;
+	} else if (ev == GM_HOST_STREAM_WRITABLE) {
+		e->writable++;
 	} else {
 		e->err = err;
 		e->closed = 1;
