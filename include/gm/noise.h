@@ -150,8 +150,46 @@ GM_EXTERN gm_err gm_noise_hs_split(struct gm_noise_hs *hs,
 				   struct gm_noise_cipher *recv,
 				   struct gm_diag *d);
 
+/*
+ * What one host shares between its sessions (one thread only), so a
+ * handshake does only the work that differs per connection:
+ *   | kept                                  | saves per handshake        |
+ *   |---------------------------------------|----------------------------|
+ *   | the static X25519 key pair            | one X25519 base mult       |
+ *   | our payload, signed once for it       | one Ed25519 signature      |
+ *   | the last GM_NOISE_CACHE_PEERS remote  | one Ed25519 verification   |
+ *   | (identity, static key, signature)     | when that peer comes back  |
+ *   | triples that verified, as SHA-256     | with the same static key   |
+ * The signature and the verification are deterministic, so the bytes on
+ * the wire and every accept/refuse decision are the same as without it.
+ */
+#define GM_NOISE_CACHE_PEERS 64
+#define GM_NOISE_PAYLOAD_LEN 104
+struct gm_noise_cache {
+	uint8_t id_sk[GM_KEY_SECRET_BYTES];
+	uint8_t id_pk[GM_KEY_PUBLIC_BYTES];
+	uint8_t s_sk[32], s_pk[32];
+	uint8_t payload[GM_NOISE_PAYLOAD_LEN];
+	uint8_t verified[GM_NOISE_CACHE_PEERS][GM_NOISE_HASH_BYTES];
+	unsigned n_verified; /* slots used, up to GM_NOISE_CACHE_PEERS */
+	unsigned next;	     /* the slot to overwrite next */
+	uint64_t hits, misses; /* remote verifications saved / done */
+};
+
+/*
+ * Fills c for identity (an Ed25519 key with its secret) and the static
+ * X25519 secret static_sk (NULL: a random one). GM_EINVAL for a key
+ * without secret. Release with gm_noise_cache_release (wipes the keys).
+ */
+GM_EXTERN gm_err gm_noise_cache_init(struct gm_noise_cache *c,
+				     const struct gm_key *identity,
+				     const uint8_t *static_sk,
+				     struct gm_diag *d);
+GM_EXTERN void gm_noise_cache_release(struct gm_noise_cache *c);
+
 /* The libp2p secure channel session. */
 struct gm_noise {
+	struct gm_noise_cache *cache; /* NULL: none */
 	struct gm_noise_hs hs;
 	struct gm_noise_cipher tx, rx;
 	uint8_t id_sk[GM_KEY_SECRET_BYTES];
@@ -175,6 +213,14 @@ GM_EXTERN gm_err gm_noise_init(struct gm_noise *s, bool initiator,
 			       const struct gm_key *identity,
 			       const uint8_t *static_sk,
 			       const uint8_t *ephemeral_sk, struct gm_diag *d);
+/*
+ * gm_noise_init with the identity and static key of cache, which must
+ * outlive s; ephemeral_sk as above. Same errors.
+ */
+GM_EXTERN gm_err gm_noise_init_cached(struct gm_noise *s, bool initiator,
+				      struct gm_noise_cache *cache,
+				      const uint8_t *ephemeral_sk,
+				      struct gm_diag *d);
 /* Frees and wipes s (accepts NULL). */
 GM_EXTERN void gm_noise_release(struct gm_noise *s);
 /*

@@ -14,6 +14,12 @@
  * end of service(). A host being freed waits for the close callbacks of
  * all its uv handles (listeners, connection sockets and timers, the
  * keepalive and idle timers) before its memory goes.
+ * Output path: streams queue what handlers write (s->out); flush_streams
+ * moves it into Yamux a frame per stream in turn while the socket's
+ * backlog is under SOCK_HIGH_WATER (backpressure, resumed by on_written);
+ * Yamux output is encrypted at the end of service(). Inside a loop
+ * callback the ciphertext collects in c->corked and leaves as one write
+ * when the callback ends (corked_begin / corked_end).
  * Idle pruning: a ready connection remembers when it last had a stream
  * (last_active: when one was created or freed); the idle timer, ticking
  * at a quarter of the idle timeout, closes those without streams whose
@@ -103,6 +109,8 @@ struct gm_host_conn {
 	int busy;
 	bool kicked;
 	bool send_blocked; /* backlog reached SOCK_HIGH_WATER: wait for drain */
+	int cork;	    /* > 0: output collects in corked (see corked_begin) */
+	struct gm_buf corked;
 	uint32_t rr_next;  /* the stream to flush first next time */
 	uint64_t timeout_ms;
 	int handles_open;
@@ -134,11 +142,11 @@ struct gm_host {
 	uv_loop_t *loop;
 	struct gm_key key;
 	/*
-	 * The Noise static X25519 key: one per host, like js-libp2p's, so a
-	 * handshake pays for one key generation (the ephemeral) instead of
-	 * two. It is bound to our identity by the signed handshake payload.
+	 * The Noise static X25519 key, one per host like js-libp2p's, with
+	 * our handshake payload signed once for it and the remotes whose
+	 * signatures verified lately (see struct gm_noise_cache).
 	 */
-	uint8_t noise_static[32];
+	struct gm_noise_cache noise_cache;
 	struct gm_peerid id;
 	size_t max_conns, max_streams;
 	uint64_t hs_timeout_ms, idle_ms;
@@ -169,6 +177,8 @@ static void conn_close(struct gm_host_conn *c, gm_err e, const char *fmt,
 		       ...) GM_PRINTF(3, 4);
 static void service(struct gm_host_conn *c);
 static void conn_close_now(struct gm_host_conn *c);
+static void corked_begin(struct gm_host_conn *c);
+static void corked_end(struct gm_host_conn *c);
 
 static void on_kick(uv_timer_t *t)
 {
@@ -179,7 +189,9 @@ static void on_kick(uv_timer_t *t)
 		next = c->next;
 		if (c->kicked) {
 			c->kicked = false;
+			corked_begin(c);
 			service(c);
+			corked_end(c);
 		}
 	}
 }
@@ -282,7 +294,7 @@ static void host_maybe_free(struct gm_host *h)
 		gm_free(h->handlers[i].proto);
 	gm_free(h->agent);
 	gm_key_release(&h->key);
-	sodium_memzero(h->noise_static, sizeof(h->noise_static));
+	gm_noise_cache_release(&h->noise_cache);
 	gm_free(h);
 }
 
@@ -381,12 +393,11 @@ gm_err gm_host_new(struct gm_host **out, const struct gm_host_config *cfg,
 		return GM_ENOMEM;
 	h->loop = cfg->loop;
 	h->key = *cfg->key;
-	if (sodium_init() < 0) {
+	if ((e = gm_noise_cache_init(&h->noise_cache, &h->key, NULL, d))) {
 		gm_key_release(&h->key);
 		gm_free(h);
-		return gm_diag_set(d, GM_EIO, "host: libsodium failed to start");
+		return e;
 	}
-	randombytes_buf(h->noise_static, sizeof(h->noise_static));
 	gm_peerid_from_ed25519(&h->id, h->key.pk);
 	h->max_conns = cfg->max_conns ? cfg->max_conns : GM_HOST_MAX_CONNS;
 	h->max_streams = cfg->max_streams ? cfg->max_streams :
@@ -508,10 +519,11 @@ struct write_req {
 	uint8_t *data; /* owned */
 };
 
-/* Bytes on their way out: libuv's write queue and Yamux output. */
+/* Bytes on their way out: libuv's write queue, corked and Yamux output. */
 static size_t conn_backlog(const struct gm_host_conn *c)
 {
-	size_t n = uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+	size_t n = uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp) +
+		   c->corked.len;
 
 	if (c->stage == ST_READY && c->yamux)
 		n += gm_yamux_output_len(c->yamux);
@@ -530,7 +542,9 @@ static void on_written(uv_write_t *req, int status)
 	if (!c->closing && c->send_blocked &&
 	    conn_backlog(c) < SOCK_LOW_WATER) {
 		c->send_blocked = false;
+		corked_begin(c);
 		service(c);
+		corked_end(c);
 	}
 }
 
@@ -591,7 +605,42 @@ static void send_raw(struct gm_host_conn *c, const uint8_t *p, size_t n)
 {
 	if (!n || c->closing || c->close_pending)
 		return;
-	write_failed(c, try_write(c, p, n));
+	if (c->cork)
+		write_failed(c, gm_buf_append(&c->corked, p, n));
+	else
+		write_failed(c, try_write(c, p, n));
+}
+
+/*
+ * Corking: while a callback runs, everything it sends collects in
+ * c->corked and goes out as one write when it ends (corked_end), so a
+ * handshake step or a batch of Yamux frames costs one syscall and one
+ * TCP segment instead of several. Nests.
+ */
+static void corked_begin(struct gm_host_conn *c)
+{
+	c->cork++;
+}
+
+/* Writes what collected while corked (also used on close). */
+static void uncork(struct gm_host_conn *c)
+{
+	uint8_t *data;
+	size_t len;
+
+	if (!c->corked.len)
+		return;
+	data = gm_buf_steal(&c->corked, &len);
+	if (c->closing || c->close_pending)
+		gm_free(data);
+	else
+		write_failed(c, try_write_owned(c, data, len));
+}
+
+static void corked_end(struct gm_host_conn *c)
+{
+	if (--c->cork == 0)
+		uncork(c);
 }
 
 static void send_buf(struct gm_host_conn *c, struct gm_buf *b)
@@ -611,8 +660,16 @@ static void send_secure(struct gm_host_conn *c, const uint8_t *p, size_t n)
 
 	if (!n || c->closing || c->close_pending)
 		return;
-	gm_buf_init(&ct, n + (n / GM_NOISE_PLAINTEXT_MAX + 1) * 18 + 16);
 	gm_diag_clear(&d);
+	if (c->cork) {
+		e = gm_noise_write(&c->noise, p, n, &c->corked, &d);
+		if (e == GM_ELIMIT)
+			write_failed(c, e);
+		else if (e)
+			conn_close(c, e, "noise write: %s", d.msg);
+		return;
+	}
+	gm_buf_init(&ct, n + (n / GM_NOISE_PLAINTEXT_MAX + 1) * 18 + 16);
 	e = gm_noise_write(&c->noise, p, n, &ct, &d);
 	if (e) {
 		gm_buf_release(&ct);
@@ -1132,6 +1189,7 @@ static void on_conn_handle_closed(uv_handle_t *handle)
 		gm_noise_release(&c->noise);
 	gm_yamux_close(c->yamux);
 	gm_identify_release(&c->info);
+	gm_buf_release(&c->corked);
 	gm_free(c);
 	h->handles_open--;
 	host_maybe_free(h);
@@ -1147,6 +1205,7 @@ static void conn_close_now(struct gm_host_conn *c)
 	/* once only, whatever path asks again */
 	if (uv_is_closing((uv_handle_t *)&c->tcp))
 		return;
+	uncork(c); /* what was said before closing still goes out */
 	c->closing = true;
 	c->busy++;
 	for (s = c->streams; s; s = s->next)
@@ -1398,8 +1457,8 @@ static gm_err raw_input(struct gm_host_conn *c, const uint8_t *p, size_t n,
 			goto release;
 		gm_mss_release(&c->mss);
 		c->mss_live = false;
-		if ((e = gm_noise_init(&c->noise, c->outbound, &c->h->key,
-				       c->h->noise_static, NULL, d)))
+		if ((e = gm_noise_init_cached(&c->noise, c->outbound,
+					      &c->h->noise_cache, NULL, d)))
 			goto release;
 		c->noise_live = true;
 		c->stage = ST_NOISE;
@@ -1481,6 +1540,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	if (!nread)
 		return;
 	gm_diag_clear(&d);
+	corked_begin(c);
 	c->busy++;
 	e = raw_input(c, (const uint8_t *)buf->base, (size_t)nread, &d);
 	c->busy--;
@@ -1488,6 +1548,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		conn_close(c, e, "%s", d.msg[0] ? d.msg : gm_strerror(e));
 	else
 		service(c);
+	corked_end(c);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -1518,6 +1579,7 @@ static struct gm_host_conn *conn_new(struct gm_host *h, bool outbound)
 	c->timer.data = c;
 	c->handles_open = 2;
 	h->handles_open++;
+	gm_buf_init(&c->corked, WRITE_QUEUE_MAX);
 	gm_identify_init(&c->info);
 	c->next = h->conns;
 	h->conns = c;
@@ -1579,8 +1641,10 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	c->timeout_ms = h->hs_timeout_ms;
 	uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
+	corked_begin(c);
 	if (conn_start(c))
 		conn_close(c, GM_ENET, "cannot start the connection");
+	corked_end(c);
 }
 
 gm_err gm_host_listen(struct gm_host *h, const struct gm_multiaddr *ma,
@@ -1635,8 +1699,10 @@ static void on_connect(uv_connect_t *req, int status)
 			   uv_strerror(status));
 		return;
 	}
+	corked_begin(c);
 	if (conn_start(c))
 		conn_close(c, GM_ENET, "cannot start the connection");
+	corked_end(c);
 }
 
 gm_err gm_host_dial(struct gm_host *h, const struct gm_multiaddr *ma,

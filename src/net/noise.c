@@ -46,7 +46,7 @@
 #define NONCE_BYTES 12
 #define DH_BYTES 32
 #define SIG_PREFIX_LEN (sizeof(GM_NOISE_SIG_PREFIX) - 1)
-#define PAYLOAD_LEN 104
+#define PAYLOAD_LEN GM_NOISE_PAYLOAD_LEN
 
 /* h starts as the name itself: it must be exactly HASHLEN bytes. */
 _Static_assert(sizeof(GM_NOISE_PROTOCOL_NAME) - 1 == GM_NOISE_HASH_BYTES,
@@ -348,10 +348,14 @@ static void keypair(const uint8_t *given, uint8_t sk[32], uint8_t pk[32])
 	}
 }
 
-gm_err gm_noise_hs_init(struct gm_noise_hs *hs, bool initiator,
-			const uint8_t *prologue, size_t plen,
-			const uint8_t *static_sk, const uint8_t *ephemeral_sk,
-			struct gm_diag *d)
+/*
+ * gm_noise_hs_init with the static key pair given whole (s_pk derived from
+ * s_sk by the caller, sparing its base multiplication).
+ */
+static gm_err hs_setup(struct gm_noise_hs *hs, bool initiator,
+		       const uint8_t *prologue, size_t plen,
+		       const uint8_t s_sk[32], const uint8_t s_pk[32],
+		       const uint8_t *ephemeral_sk, struct gm_diag *d)
 {
 	memset(hs, 0, sizeof(*hs));
 	if (plen && !prologue)
@@ -363,9 +367,28 @@ gm_err gm_noise_hs_init(struct gm_noise_hs *hs, bool initiator,
 	memcpy(hs->h, GM_NOISE_PROTOCOL_NAME, sizeof(hs->h));
 	memcpy(hs->ck, hs->h, sizeof(hs->ck));
 	mix_hash(hs, prologue ? prologue : (const uint8_t *)"", plen);
-	keypair(static_sk, hs->s_sk, hs->s_pk);
+	memcpy(hs->s_sk, s_sk, 32);
+	memcpy(hs->s_pk, s_pk, 32);
 	keypair(ephemeral_sk, hs->e_sk, hs->e_pk);
 	return GM_OK;
+}
+
+gm_err gm_noise_hs_init(struct gm_noise_hs *hs, bool initiator,
+			const uint8_t *prologue, size_t plen,
+			const uint8_t *static_sk, const uint8_t *ephemeral_sk,
+			struct gm_diag *d)
+{
+	uint8_t sk[32], pk[32];
+	gm_err e;
+
+	memset(hs, 0, sizeof(*hs));
+	if (sodium_init() < 0)
+		return gm_diag_set(d, GM_EINVAL,
+				   "noise: libsodium failed to initialize");
+	keypair(static_sk, sk, pk);
+	e = hs_setup(hs, initiator, prologue, plen, sk, pk, ephemeral_sk, d);
+	sodium_memzero(sk, sizeof(sk));
+	return e;
 }
 
 void gm_noise_hs_release(struct gm_noise_hs *hs)
@@ -535,22 +558,92 @@ gm_err gm_noise_hs_split(struct gm_noise_hs *hs, struct gm_noise_cipher *send,
 
 /* --- libp2p handshake payload ----------------------------------------- */
 
-static void payload_build(const struct gm_noise *s, uint8_t out[PAYLOAD_LEN])
+static void payload_sign(const uint8_t id_sk[GM_KEY_SECRET_BYTES],
+			 const uint8_t id_pk[GM_KEY_PUBLIC_BYTES],
+			 const uint8_t s_pk[32], uint8_t out[PAYLOAD_LEN])
 {
 	uint8_t msg[SIG_PREFIX_LEN + 32];
 
 	memcpy(msg, GM_NOISE_SIG_PREFIX, SIG_PREFIX_LEN);
-	memcpy(msg + SIG_PREFIX_LEN, s->hs.s_pk, 32);
+	memcpy(msg + SIG_PREFIX_LEN, s_pk, 32);
 	out[0] = 0x0a;
 	out[1] = 36;
 	out[2] = 0x08;
 	out[3] = 0x01;
 	out[4] = 0x12;
 	out[5] = 32;
-	memcpy(out + 6, s->id_pk, 32);
+	memcpy(out + 6, id_pk, 32);
 	out[38] = 0x12;
 	out[39] = 64;
-	crypto_sign_detached(out + 40, NULL, msg, sizeof(msg), s->id_sk);
+	crypto_sign_detached(out + 40, NULL, msg, sizeof(msg), id_sk);
+}
+
+static void payload_build(const struct gm_noise *s, uint8_t out[PAYLOAD_LEN])
+{
+	if (s->cache)
+		memcpy(out, s->cache->payload, PAYLOAD_LEN);
+	else
+		payload_sign(s->id_sk, s->id_pk, s->hs.s_pk, out);
+}
+
+/*
+ * The cache key of a remote's identity signature: SHA-256 of its
+ * identity key, its static key and the signature.
+ */
+static void verified_digest(const uint8_t pk[32], const uint8_t rs[32],
+			    const uint8_t *sig, uint8_t out[32])
+{
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, pk, 32);
+	crypto_hash_sha256_update(&st, rs, 32);
+	crypto_hash_sha256_update(&st, sig, crypto_sign_BYTES);
+	crypto_hash_sha256_final(&st, out);
+}
+
+/* Whether the signature sig of pk over rs is known to verify. */
+static bool cache_knows(struct gm_noise_cache *c, const uint8_t dg[32])
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_verified; i++)
+		if (sodium_memcmp(c->verified[i], dg, 32) == 0)
+			return true;
+	return false;
+}
+
+static void cache_remember(struct gm_noise_cache *c, const uint8_t dg[32])
+{
+	memcpy(c->verified[c->next], dg, 32);
+	c->next = (c->next + 1) % GM_NOISE_CACHE_PEERS;
+	if (c->n_verified < GM_NOISE_CACHE_PEERS)
+		c->n_verified++;
+}
+
+gm_err gm_noise_cache_init(struct gm_noise_cache *c,
+			   const struct gm_key *identity,
+			   const uint8_t *static_sk, struct gm_diag *d)
+{
+	memset(c, 0, sizeof(*c));
+	if (!identity || !identity->has_secret)
+		return gm_diag_set(d, GM_EINVAL,
+				   "noise: the identity key has no secret; "
+				   "load it with its secret");
+	if (sodium_init() < 0)
+		return gm_diag_set(d, GM_EINVAL,
+				   "noise: libsodium failed to initialize");
+	memcpy(c->id_sk, identity->sk, sizeof(c->id_sk));
+	memcpy(c->id_pk, identity->pk, sizeof(c->id_pk));
+	keypair(static_sk, c->s_sk, c->s_pk);
+	payload_sign(c->id_sk, c->id_pk, c->s_pk, c->payload);
+	return GM_OK;
+}
+
+void gm_noise_cache_release(struct gm_noise_cache *c)
+{
+	if (c)
+		sodium_memzero(c, sizeof(*c));
 }
 
 /* Reads a protobuf varint at *off; false when truncated or over 64 bits. */
@@ -664,7 +757,7 @@ static gm_err payload_verify(struct gm_noise *s, const uint8_t *p, size_t len,
 	size_t off = 0;
 	const uint8_t *key = NULL, *sig = NULL;
 	size_t keylen = 0, siglen = 0;
-	uint8_t msg[SIG_PREFIX_LEN + 32], pk[32];
+	uint8_t msg[SIG_PREFIX_LEN + 32], pk[32], dg[32];
 	gm_err e;
 
 	while (off < len) {
@@ -702,6 +795,14 @@ static gm_err payload_verify(struct gm_noise *s, const uint8_t *p, size_t len,
 				   "noise: the peer's identity signature is "
 				   "%zu bytes, not 64",
 				   siglen);
+	if (s->cache) {
+		verified_digest(pk, s->hs.rs, sig, dg);
+		if (cache_knows(s->cache, dg)) {
+			s->cache->hits++;
+			goto out_ok;
+		}
+		s->cache->misses++;
+	}
 	memcpy(msg, GM_NOISE_SIG_PREFIX, SIG_PREFIX_LEN);
 	memcpy(msg + SIG_PREFIX_LEN, s->hs.rs, 32);
 	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), pk) != 0)
@@ -709,6 +810,9 @@ static gm_err payload_verify(struct gm_noise *s, const uint8_t *p, size_t len,
 				   "noise: the peer's identity signature over "
 				   "its static key does not verify; refusing "
 				   "the connection");
+	if (s->cache)
+		cache_remember(s->cache, dg);
+out_ok:
 	memcpy(s->remote_pk, pk, 32);
 	return GM_OK;
 
@@ -719,6 +823,26 @@ out_repeated:
 }
 
 /* --- libp2p session --------------------------------------------------- */
+
+/*
+ * The rest of a session's set-up once its handshake state is ready: the
+ * frame buffer and our identity. Releases hs on failure.
+ */
+static gm_err session_finish_init(struct gm_noise *s,
+				  const uint8_t id_sk[GM_KEY_SECRET_BYTES],
+				  const uint8_t id_pk[GM_KEY_PUBLIC_BYTES],
+				  struct gm_diag *d)
+{
+	s->frame = gm_malloc(GM_NOISE_MSG_MAX + 2);
+	if (!s->frame) {
+		gm_noise_hs_release(&s->hs);
+		return gm_diag_set(d, GM_ENOMEM,
+				   "noise: out of memory for the frame buffer");
+	}
+	memcpy(s->id_sk, id_sk, sizeof(s->id_sk));
+	memcpy(s->id_pk, id_pk, sizeof(s->id_pk));
+	return GM_OK;
+}
 
 gm_err gm_noise_init(struct gm_noise *s, bool initiator,
 		     const struct gm_key *identity, const uint8_t *static_sk,
@@ -735,15 +859,24 @@ gm_err gm_noise_init(struct gm_noise *s, bool initiator,
 			     ephemeral_sk, d);
 	if (e)
 		return e;
-	s->frame = gm_malloc(GM_NOISE_MSG_MAX + 2);
-	if (!s->frame) {
-		gm_noise_hs_release(&s->hs);
-		return gm_diag_set(d, GM_ENOMEM,
-				   "noise: out of memory for the frame buffer");
-	}
-	memcpy(s->id_sk, identity->sk, sizeof(s->id_sk));
-	memcpy(s->id_pk, identity->pk, sizeof(s->id_pk));
-	return GM_OK;
+	return session_finish_init(s, identity->sk, identity->pk, d);
+}
+
+gm_err gm_noise_init_cached(struct gm_noise *s, bool initiator,
+			    struct gm_noise_cache *cache,
+			    const uint8_t *ephemeral_sk, struct gm_diag *d)
+{
+	gm_err e;
+
+	memset(s, 0, sizeof(*s));
+	if (!cache)
+		return gm_diag_set(d, GM_EINVAL, "noise: no cache given");
+	e = hs_setup(&s->hs, initiator, NULL, 0, cache->s_sk, cache->s_pk,
+		     ephemeral_sk, d);
+	if (e)
+		return e;
+	s->cache = cache;
+	return session_finish_init(s, cache->id_sk, cache->id_pk, d);
 }
 
 void gm_noise_release(struct gm_noise *s)

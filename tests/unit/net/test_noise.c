@@ -822,6 +822,126 @@ TEST(session_injected_keys_are_deterministic)
 	gm_noise_release(&r2);
 }
 
+/* The same injected keys give the same handshake with or without a cache. */
+TEST(cache_gives_the_same_handshake_bytes)
+{
+	struct gm_noise i1, r1, i2, r2;
+	struct gm_noise_cache ci, cr;
+	struct gm_key ki, kr;
+	uint8_t s1[32], e1[32], s2[32], e2[32];
+	struct gm_diag d;
+
+	memset(s1, 0x11, 32);
+	memset(e1, 0x22, 32);
+	memset(s2, 0x33, 32);
+	memset(e2, 0x44, 32);
+	make_key(&ki, 1);
+	make_key(&kr, 2);
+	ASSERT_OK(gm_noise_cache_init(&ci, &ki, s1, &d));
+	ASSERT_OK(gm_noise_cache_init(&cr, &kr, s2, &d));
+	ASSERT_OK(gm_noise_init(&i1, true, &ki, s1, e1, &d));
+	ASSERT_OK(gm_noise_init(&r1, false, &kr, s2, e2, &d));
+	ASSERT_OK(gm_noise_init_cached(&i2, true, &ci, e1, &d));
+	ASSERT_OK(gm_noise_init_cached(&r2, false, &cr, e2, &d));
+	ASSERT_MEMEQ(i1.hs.s_pk, i2.hs.s_pk, 32);
+	handshake(&i1, &r1);
+	handshake(&i2, &r2);
+	/* the handshake hash covers every byte of the three messages */
+	ASSERT_MEMEQ(i1.hs.h, i2.hs.h, 32);
+	ASSERT_MEMEQ(r1.hs.h, r2.hs.h, 32);
+	ASSERT_MEMEQ(i2.tx.k, r2.rx.k, 32);
+	ASSERT_MEMEQ(i2.remote_pk, kr.pk, 32);
+	ASSERT_MEMEQ(r2.remote_pk, ki.pk, 32);
+	ASSERT_EQ(ci.misses, 1);
+	ASSERT_EQ(cr.misses, 1);
+	ASSERT_EQ(ci.hits + cr.hits, 0);
+	gm_noise_release(&i1);
+	gm_noise_release(&r1);
+	gm_noise_release(&i2);
+	gm_noise_release(&r2);
+	gm_noise_cache_release(&ci);
+	gm_noise_cache_release(&cr);
+	ASSERT_OK(gm_noise_cache_init(&ci, &ki, NULL, &d));
+	ASSERT(memcmp(ci.s_pk, i1.hs.s_pk, 32) != 0); /* NULL: a random key */
+	gm_noise_cache_release(&ci);
+	kr.has_secret = false;
+	ASSERT_ERR(gm_noise_cache_init(&cr, &kr, NULL, &d), GM_EINVAL);
+	ASSERT_ERR(gm_noise_init_cached(&i1, true, NULL, NULL, &d), GM_EINVAL);
+}
+
+/* Runs one handshake between caches a (initiator) and b; returns b's error. */
+static gm_err cached_handshake(struct gm_noise_cache *a,
+			       struct gm_noise_cache *b)
+{
+	struct gm_noise i, r;
+	struct gm_buf x, y, pt;
+	struct gm_diag d;
+	gm_err e;
+
+	gm_buf_init(&x, GM_BUF_UNLIMITED);
+	gm_buf_init(&y, GM_BUF_UNLIMITED);
+	gm_buf_init(&pt, GM_BUF_UNLIMITED);
+	ASSERT_OK(gm_noise_init_cached(&i, true, a, NULL, &d));
+	ASSERT_OK(gm_noise_init_cached(&r, false, b, NULL, &d));
+	ASSERT_OK(gm_noise_start(&i, &x, &d));
+	ASSERT_OK(gm_noise_start(&r, &y, &d));
+	ASSERT_OK(gm_noise_feed(&r, x.data, x.len, &y, &pt, &d));
+	gm_buf_reset(&x);
+	ASSERT_OK(gm_noise_feed(&i, y.data, y.len, &x, &pt, &d));
+	e = gm_noise_feed(&r, x.data, x.len, &y, &pt, &d);
+	if (e)
+		ASSERT(strstr(d.msg, "signature"));
+	gm_noise_release(&i);
+	gm_noise_release(&r);
+	gm_buf_release(&x);
+	gm_buf_release(&y);
+	gm_buf_release(&pt);
+	return e;
+}
+
+/*
+ * A peer seen before skips the verification; a bad signature is refused
+ * every time and never remembered; the table keeps the last 64 peers.
+ */
+TEST(cache_remembers_good_signatures_only)
+{
+	enum { NPEERS = GM_NOISE_CACHE_PEERS + 3 };
+	struct gm_noise_cache *c = gm_calloc(NPEERS, sizeof(*c));
+	struct gm_key k;
+	struct gm_diag d;
+	unsigned i;
+
+	ASSERT(c);
+	for (i = 0; i < NPEERS; i++) {
+		make_key(&k, (uint8_t)(i + 1));
+		ASSERT_OK(gm_noise_cache_init(&c[i], &k, NULL, &d));
+	}
+	/* c[1] dials c[0] twice: the responder verifies once */
+	ASSERT_OK(cached_handshake(&c[1], &c[0]));
+	ASSERT_OK(cached_handshake(&c[1], &c[0]));
+	ASSERT_EQ(c[0].misses, 1);
+	ASSERT_EQ(c[0].hits, 1);
+	ASSERT_EQ(c[1].misses, 1);
+	ASSERT_EQ(c[1].hits, 1);
+	/* c[2] signs its payload wrong: refused twice, never a hit */
+	c[2].payload[GM_NOISE_PAYLOAD_LEN - 1] ^= 1;
+	ASSERT_ERR(cached_handshake(&c[2], &c[0]), GM_ESIGNATURE);
+	ASSERT_ERR(cached_handshake(&c[2], &c[0]), GM_ESIGNATURE);
+	ASSERT_EQ(c[0].hits, 1);
+	ASSERT_EQ(c[0].misses, 3);
+	/* 64 more peers push c[1] out of c[0]'s table (c[2] is not in it) */
+	for (i = 3; i < NPEERS; i++)
+		ASSERT_OK(cached_handshake(&c[i], &c[0]));
+	ASSERT_EQ(c[0].n_verified, GM_NOISE_CACHE_PEERS);
+	ASSERT_OK(cached_handshake(&c[NPEERS - 1], &c[0]));
+	ASSERT_EQ(c[0].hits, 2);
+	ASSERT_OK(cached_handshake(&c[1], &c[0]));
+	ASSERT_EQ(c[0].hits, 2); /* forgotten: verified again */
+	for (i = 0; i < NPEERS; i++)
+		gm_noise_cache_release(&c[i]);
+	gm_free(c);
+}
+
 /* The whole session life with the n-th allocation failing. */
 static gm_err oom_run(void)
 {
