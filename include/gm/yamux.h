@@ -155,7 +155,8 @@ GM_EXTERN bool gm_yamux_poll_event(struct gm_yamux *y,
 
 /*
  * Appends every byte waiting to be sent to out (the caller's buffer) and
- * empties the session's output. Returns GM_OK, or the error of appending to
+ * empties the session's output (an empty out swaps memory with the
+ * session instead of copying). Returns GM_OK, or the error of appending to
  * out (GM_ENOMEM, GM_ELIMIT), in which case nothing is taken.
  */
 GM_EXTERN gm_err gm_yamux_take_output(struct gm_yamux *y, struct gm_buf *out);

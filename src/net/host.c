@@ -111,6 +111,7 @@ struct gm_host_conn {
 	bool send_blocked; /* backlog reached SOCK_HIGH_WATER: wait for drain */
 	int cork;	    /* > 0: output collects in corked (see corked_begin) */
 	struct gm_buf corked;
+	struct gm_buf yout; /* Yamux output swaps into it (no copy) */
 	uint32_t rr_next;  /* the stream to flush first next time */
 	uint64_t timeout_ms;
 	int handles_open;
@@ -168,6 +169,7 @@ struct gm_host {
 	void *ev_ctx;
 	struct gm_host_stats stats;
 	uint8_t rbuf[READ_CHUNK];
+	uint8_t pbuf[GM_YAMUX_MAX_FRAME_DATA]; /* stream_pump's reads */
 };
 
 static const char *const mss_noise[] = {"/noise"};
@@ -885,7 +887,7 @@ static bool builtin_echoes(const struct gm_host_stream *s)
 static void stream_pump(struct gm_host_stream *s)
 {
 	struct gm_yamux *y = s->c->yamux;
-	uint8_t buf[16384];
+	uint8_t *buf = s->c->h->pbuf;
 	enum gm_yamux_stream_state st;
 	size_t got;
 
@@ -893,7 +895,8 @@ static void stream_pump(struct gm_host_stream *s)
 	while (!s->dead && gm_yamux_readable(y, s->id) &&
 	       (!s->negotiated || !builtin_echoes(s) ||
 		s->out.len - s->out_off < STREAM_HIGH_WATER)) {
-		if (gm_yamux_read(y, s->id, buf, sizeof(buf), &got) || !got)
+		if (gm_yamux_read(y, s->id, buf, sizeof(s->c->h->pbuf),
+				  &got) || !got)
 			break;
 		if (s->negotiated) {
 			deliver(s, GM_HOST_STREAM_DATA, buf, got, GM_OK);
@@ -1190,6 +1193,7 @@ static void on_conn_handle_closed(uv_handle_t *handle)
 	gm_yamux_close(c->yamux);
 	gm_identify_release(&c->info);
 	gm_buf_release(&c->corked);
+	gm_buf_release(&c->yout);
 	gm_free(c);
 	h->handles_open--;
 	host_maybe_free(h);
@@ -1322,7 +1326,6 @@ static void service(struct gm_host_conn *c)
 {
 	struct gm_yamux_event ev;
 	struct gm_host_stream *s, **pp;
-	struct gm_buf out;
 	int pass;
 
 	if (c->closing || c->close_pending || c->stage != ST_READY)
@@ -1363,12 +1366,12 @@ static void service(struct gm_host_conn *c)
 		}
 	}
 	if (gm_yamux_output_len(c->yamux)) {
-		gm_buf_init(&out, GM_BUF_UNLIMITED);
-		if (gm_yamux_take_output(c->yamux, &out))
+		gm_buf_reset(&c->yout);
+		if (gm_yamux_take_output(c->yamux, &c->yout))
 			conn_close(c, GM_ENOMEM, "yamux output");
 		else
-			send_secure(c, out.data, out.len);
-		gm_buf_release(&out);
+			send_secure(c, c->yout.data, c->yout.len);
+		gm_buf_reset(&c->yout);
 	}
 finish:
 	if (c->close_pending && !c->busy && !c->closing) {
@@ -1580,6 +1583,7 @@ static struct gm_host_conn *conn_new(struct gm_host *h, bool outbound)
 	c->handles_open = 2;
 	h->handles_open++;
 	gm_buf_init(&c->corked, WRITE_QUEUE_MAX);
+	gm_buf_init(&c->yout, GM_BUF_UNLIMITED);
 	gm_identify_init(&c->info);
 	c->next = h->conns;
 	h->conns = c;

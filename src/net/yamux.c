@@ -630,6 +630,18 @@ gm_err gm_yamux_take_output(struct gm_yamux *y, struct gm_buf *out)
 
 	if (!y->out.len)
 		return GM_OK;
+	if (!out->len && out->limit >= y->out.len) {
+		/* an empty buffer takes ours whole: no copy */
+		struct gm_buf tmp = *out;
+
+		out->data = y->out.data;
+		out->len = y->out.len;
+		out->cap = y->out.cap;
+		y->out.data = tmp.data;
+		y->out.cap = tmp.cap;
+		gm_buf_reset(&y->out);
+		return GM_OK;
+	}
 	e = gm_buf_append(out, y->out.data, y->out.len);
 	if (e)
 		return e;

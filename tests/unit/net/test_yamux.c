@@ -1104,3 +1104,45 @@ TEST(syn_on_data_frame_and_larger_window)
 	ASSERT_EQ(gm_yamux_output_len(s), 24); /* two ACKs */
 	gm_yamux_close(s);
 }
+
+/*
+ * take_output: an empty buffer gets the bytes by a swap, a non-empty one
+ * by appending after what it held, and one too small gets GM_ELIMIT with
+ * nothing taken.
+ */
+TEST(take_output_swap_append_and_limit)
+{
+	struct gm_yamux *y;
+	struct gm_buf a, b, small;
+	uint32_t id1, id2;
+	size_t n;
+
+	ASSERT_OK(gm_yamux_open(&y, GM_YAMUX_CLIENT));
+	ASSERT_OK(gm_yamux_open_stream(y, &id1, NULL));
+	n = gm_yamux_output_len(y);
+	ASSERT_EQ(n, GM_YAMUX_HEADER_LEN);
+	gm_buf_init(&small, GM_YAMUX_HEADER_LEN - 1);
+	ASSERT_ERR(gm_yamux_take_output(y, &small), GM_ELIMIT);
+	ASSERT_EQ(small.len, 0);
+	ASSERT_EQ(gm_yamux_output_len(y), n);
+	gm_buf_init(&a, GM_BUF_UNLIMITED);
+	ASSERT_OK(gm_yamux_take_output(y, &a));
+	ASSERT_EQ(a.len, GM_YAMUX_HEADER_LEN);
+	ASSERT_EQ(a.data[a.len], 0); /* still NUL terminated */
+	ASSERT_EQ(gm_yamux_output_len(y), 0);
+	ASSERT_OK(gm_yamux_open_stream(y, &id2, NULL));
+	ASSERT_EQ(id2, id1 + 2);
+	gm_buf_init(&b, GM_BUF_UNLIMITED);
+	ASSERT_OK(gm_buf_append(&b, "xy", 2));
+	ASSERT_OK(gm_yamux_take_output(y, &b));
+	ASSERT_EQ(b.len, 2 + GM_YAMUX_HEADER_LEN);
+	ASSERT_MEMEQ(b.data, "xy", 2);
+	/* same header but the stream id: 4-7 big-endian */
+	ASSERT_MEMEQ(b.data + 2, a.data, 4);
+	ASSERT_EQ(b.data[2 + 7], (uint8_t)id2);
+	ASSERT_EQ(a.data[7], (uint8_t)id1);
+	gm_buf_release(&a);
+	gm_buf_release(&b);
+	gm_buf_release(&small);
+	gm_yamux_close(y);
+}
