@@ -1,17 +1,43 @@
 /*
- * cmd_node.c - `ggen market node id | start | ping`: the libp2p node.
- * The node key is an Ed25519 key file at $GGEN_HOME/node/key (mode 0600,
- * folder 0700), made on first use; the peer id derives from it.
+ * cmd_node.c - `ggen market node id | start | ping | bootstrap`: the libp2p
+ * node. The node's files live in $GGEN_HOME/node (folder 0700):
+ *   | file        | what                                  | written by     |
+ *   |-------------|---------------------------------------|----------------|
+ *   | key         | Ed25519 key (0600); the peer id       | first use      |
+ *   | config.json | {"listen": [MA..], "bootstrap": [MA..]} | bootstrap add, |
+ *   |             |                                       | bootstrap rm   |
+ *   | addrs       | "pid N", then a listen MA/p2p/ID a line | running start |
+ * config.json and addrs are replaced atomically (mode 0600); config.json
+ * is made on the first `bootstrap add`, keeps keys it does not know, and
+ * a malformed one is an error that leaves it untouched. Bootstrap
+ * addresses in it must end in /p2p/<peer id>; listen addresses carry none.
+ * addrs exists while `start` runs and goes on a clean exit; `id` trusts it
+ * only while the pid on its first line is alive.
+ * `start` keeps a connection to every bootstrap peer: a failed dial or a
+ * dropped connection is redialed after a backoff of 1 s doubling to 60 s,
+ * back to 1 s after a connection that lasted 60 s or more.
+ * `bootstrap rm` is all or nothing: when any address given is not in the
+ * list, each missing one is named, nothing is removed, and it exits 1.
  * Output contract (tests and interop scripts read it; keep it exact):
- *   | verb  | stdout line                                               |
- *   |-------|-----------------------------------------------------------|
- *   | id    | 12D3KooW...                                               |
- *   | start | listening on /ip4/127.0.0.1/tcp/40001/p2p/12D3KooW...     |
- *   | ping  | PING 12D3KooW...                                          |
- *   | ping  | Pong received: time=0.42 ms                               |
- *   | ping  | Average latency: 0.45ms                                   |
- * stdout is flushed after each line. Exit: 0 ok, 1 network error, 2 usage,
- * 3 peer id mismatch.
+ *   | verb  | stream | line                                              |
+ *   |-------|--------|---------------------------------------------------|
+ *   | id    | stdout | 12D3KooW...  (always the first line)              |
+ *   | id    | stdout | /ip4/127.0.0.1/tcp/40001/p2p/12D3KooW... (running)|
+ *   | id    | stdout | /ip4/0.0.0.0/tcp/4001/p2p/12D3KooW... (configured, |
+ *   |       |        | not running)                                      |
+ *   | id    | stdout | --json: {"id":..., "addrs":[...], "running":bool} |
+ *   | start | stdout | listening on /ip4/127.0.0.1/tcp/40001/p2p/12D3KooW...|
+ *   | start | stderr | connected to 12D3KooW...                          |
+ *   | start | stderr | bootstrap MA: REASON; retrying in N s             |
+ *   | ping  | stdout | PING 12D3KooW...                                  |
+ *   | ping  | stdout | Pong received: time=0.42 ms                       |
+ *   | ping  | stdout | Average latency: 0.45ms                           |
+ *   | bootstrap add  | stdout | added MA                                 |
+ *   | bootstrap rm   | stdout | removed MA                               |
+ *   | bootstrap list | stdout | MA (one a line); --json: ["MA", ...]     |
+ * stdout is flushed after each line. Exit: 0 ok, 1 operational error (a
+ * network error, a malformed config.json, an address rm did not find), 2
+ * usage, 3 peer id mismatch.
  */
 #include "cli.h"
 
@@ -21,31 +47,102 @@
 
 #include "cmds.h"
 #include "gm/alloc.h"
+#include "gm/buf.h"
 #include "gm/fs.h"
 #include "gm/host.h"
 #include "gm/keys.h"
 
 #define NODE_MAX_LISTEN GM_HOST_MAX_LISTENERS
-#define NODE_MAX_BOOTSTRAP 16
+#define NODE_MAX_BOOTSTRAP 64
+#define NODE_MAX_CLI_BOOTSTRAP 16
 #define NODE_DIAL_TIMEOUT_MS 10000
 #define NODE_PING_TIMEOUT_MS 10000
+#define NODE_CONFIG_MAX (256u * 1024)
+#define NODE_ADDRS_MAX (64u * 1024)
+#define NODE_DEFAULT_LISTEN "/ip4/0.0.0.0/tcp/4001"
+#define NODE_BACKOFF_MIN_MS 1000u
+#define NODE_BACKOFF_MAX_MS 60000u
+/* A connection that lasted this long resets the backoff. */
+#define NODE_STABLE_MS 60000u
+/* A ping on every bootstrap connection this often keeps it from idling. */
+#define NODE_KEEPALIVE_MS 30000u
+
+#define NODE_START_HELP                                                       \
+	"usage: ggen market node start [--listen MULTIADDR]... "              \
+	"[--bootstrap MULTIADDR]...\n\n"                                      \
+	"Runs the libp2p node until SIGINT or SIGTERM.\n\n"                   \
+	"Listen addresses: each --listen; without one, the \"listen\" list "  \
+	"of\n$GGEN_HOME/node/config.json; when that is empty or missing, "    \
+	"the default\n" NODE_DEFAULT_LISTEN ". Which one is used is said "    \
+	"on stderr; each actual\naddress is printed on stdout as "            \
+	"'listening on MULTIADDR/p2p/PEERID'\nand written to "                \
+	"$GGEN_HOME/node/addrs (removed on exit; `node id` reads it).\n\n"    \
+	"Bootstrap peers: every address of the \"bootstrap\" list of "        \
+	"config.json\n(see `ggen market node bootstrap --help`) and each "    \
+	"--bootstrap. The node\nkeeps them connected: a failed dial or a "    \
+	"dropped connection is redialed\nafter 1 s, then 2, 4, ... up to "    \
+	"60 s; a connection that lasted 60 s resets\nthe wait. stderr says "  \
+	"'connected to PEERID' and\n'bootstrap MULTIADDR: REASON; retrying " \
+	"in N s'.\n\n"                                                        \
+	"Examples:\n"                                                         \
+	"  ggen market node start\n"                                          \
+	"  ggen market node start --listen /ip4/127.0.0.1/tcp/4001 \\\n"      \
+	"      --bootstrap /ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...\n"
+
+#define NODE_BOOTSTRAP_HELP                                                   \
+	"usage: ggen market node bootstrap add MULTIADDR...\n"                \
+	"       ggen market node bootstrap rm MULTIADDR... | rm --all\n"      \
+	"       ggen market node bootstrap list [--json]\n\n"                 \
+	"The peers `node start` dials and keeps connected, kept in the "      \
+	"\"bootstrap\"\nlist of $GGEN_HOME/node/config.json (made on the "    \
+	"first add, mode 0600,\nreplaced atomically; its other keys, such "   \
+	"as \"listen\", are kept).\n\n"                                       \
+	"  add    each MULTIADDR must end in /p2p/PEERID (exit 2 otherwise, " \
+	"nothing\n         added); one already in the list is not added "   \
+	"twice (a note says so)\n"                                           \
+	"  rm     all or nothing: if any MULTIADDR is not in the list, each " \
+	"such one is\n         named, nothing is removed, exit 1; --all "    \
+	"empties the list\n"                                                 \
+	"  list   one address a line; --json prints a JSON list\n\n"          \
+	"A malformed config.json is reported with what is wrong and is "      \
+	"never\noverwritten: fix it by hand, or move it away to start "       \
+	"afresh.\n\n"                                                         \
+	"Examples:\n"                                                         \
+	"  ggen market node bootstrap add "                                   \
+	"/ip4/10.0.0.2/tcp/4001/p2p/12D3KooW...\n"                            \
+	"  ggen market node bootstrap list --json\n"                         \
+	"  ggen market node bootstrap rm --all\n"
+
+/* $GGEN_HOME/node/<name> as a new string; NULL (error printed) on ENOMEM. */
+static char *node_file(const char *name)
+{
+	char *home = cli_home(), *dir = NULL, *path = NULL;
+
+	if (home)
+		dir = gm_path_join(home, "node");
+	if (dir)
+		path = name ? gm_path_join(dir, name) : gm_strdup(dir);
+	gm_free(dir);
+	gm_free(home);
+	if (!path)
+		cli_fail(GM_ENOMEM, NULL, "cannot find the node folder");
+	return path;
+}
 
 /* Loads $GGEN_HOME/node/key, creating it on first use. Prints errors. */
 static int node_key(struct gm_key *k)
 {
 	struct gm_diag d;
-	char *home = cli_home(), *dir = NULL, *path = NULL;
+	char *dir = NULL, *path = NULL;
 	struct stat st;
 	int rc = 0;
 	gm_err e;
 
 	gm_diag_clear(&d);
-	if (home)
-		dir = gm_path_join(home, "node");
-	if (dir)
-		path = gm_path_join(dir, "key");
-	if (!path) {
-		rc = cli_fail(GM_ENOMEM, NULL, "cannot find the node key");
+	dir = node_file(NULL);
+	path = node_file("key");
+	if (!dir || !path) {
+		rc = 1;
 		goto free_paths;
 	}
 	if (stat(path, &st) == 0) {
@@ -65,7 +162,6 @@ static int node_key(struct gm_key *k)
 free_paths:
 	gm_free(path);
 	gm_free(dir);
-	gm_free(home);
 	return rc;
 }
 
@@ -81,16 +177,560 @@ static int parse_ma(const char *verb, const char *text,
 	return 0;
 }
 
+/*
+ * Why ma cannot be a bootstrap address (it must be an address followed by
+ * a final /p2p/<peer id>), or NULL when it can.
+ */
+static const char *bootstrap_problem(const struct gm_multiaddr *ma)
+{
+	struct gm_multiaddr_comp c;
+	size_t off = 0, n = 0;
+	uint64_t last = 0;
+
+	while (gm_multiaddr_next(ma, &off, &c)) {
+		last = c.code;
+		n++;
+	}
+	if (last != GM_MA_P2P)
+		return "it does not end in /p2p/<peer id>, so the peer "
+		       "cannot be checked; append the peer's id (its "
+		       "`ggen market node id`)";
+	if (n < 2)
+		return "it has no address to dial before /p2p; give one "
+		       "such as /ip4/A/tcp/P/p2p/<peer id>";
+	return NULL;
+}
+
+static bool has_p2p(const struct gm_multiaddr *ma)
+{
+	struct gm_peerid id;
+
+	return gm_multiaddr_peerid(ma, &id);
+}
+
+static void format_ma(const struct gm_multiaddr *ma,
+		      char text[GM_MULTIADDR_MAX_STR])
+{
+	if (!gm_multiaddr_format(ma, text, GM_MULTIADDR_MAX_STR))
+		text[0] = '\0';
+}
+
+/* ---- config.json ---- */
+
+struct node_config {
+	char *dir, *path;
+	json_t *root; /* the whole file; NULL when there is none yet */
+	struct gm_multiaddr listen[NODE_MAX_LISTEN];
+	size_t n_listen;
+	struct gm_multiaddr boot[NODE_MAX_BOOTSTRAP];
+	size_t n_boot;
+};
+
+static void config_free(struct node_config *c)
+{
+	if (!c)
+		return;
+	json_decref(c->root);
+	gm_free(c->path);
+	gm_free(c->dir);
+	gm_free(c);
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "null";
+	}
+}
+
+/* Reads field of c->root into out[0..max); the diag names what is wrong. */
+static gm_err config_list(struct node_config *c, const char *field,
+			  struct gm_multiaddr *out, size_t max, size_t *n,
+			  struct gm_diag *d)
+{
+	static const char fix[] = "fix the file by hand (it was left as it is)";
+	json_t *list = json_object_get(c->root, field), *v;
+	struct gm_diag pd;
+	const char *s, *why;
+	size_t i;
+	bool boot = !strcmp(field, "bootstrap");
+
+	*n = 0;
+	if (!list)
+		return GM_OK;
+	if (!json_is_array(list))
+		return gm_diag_set(d, GM_EFORMAT,
+				   "%s: \"%s\" is %s, not a list of "
+				   "multiaddr strings such as [\"%s\"]; %s",
+				   c->path, field, json_kind(list),
+				   boot ? "/ip4/10.0.0.2/tcp/4001/p2p/"
+					  "12D3KooW..." :
+					  "/ip4/0.0.0.0/tcp/4001",
+				   fix);
+	if (json_array_size(list) > max)
+		return gm_diag_set(d, GM_ELIMIT,
+				   "%s: \"%s\" holds %zu addresses, more than "
+				   "the %zu allowed; %s", c->path, field,
+				   json_array_size(list), max, fix);
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v))
+			return gm_diag_set(d, GM_EFORMAT,
+					   "%s: \"%s\"[%zu] is %s, not a "
+					   "multiaddr string; %s", c->path,
+					   field, i, json_kind(v), fix);
+		s = json_string_value(v);
+		gm_diag_clear(&pd);
+		if (gm_multiaddr_parse(&out[i], s, json_string_length(v), &pd))
+			return gm_diag_set(d, GM_EFORMAT,
+					   "%s: \"%s\"[%zu] '%s' is not a "
+					   "multiaddr: %s; %s", c->path,
+					   field, i, s, pd.msg, fix);
+		why = boot ? bootstrap_problem(&out[i]) :
+			     has_p2p(&out[i]) ? "a listen address takes no "
+						"/p2p (the node adds its own)" :
+						NULL;
+		if (why)
+			return gm_diag_set(d, GM_EFORMAT,
+					   "%s: \"%s\"[%zu] '%s' is not "
+					   "usable: %s; %s", c->path, field,
+					   i, s, why, fix);
+	}
+	*n = json_array_size(list);
+	return GM_OK;
+}
+
+/* Loads config.json (none: empty lists). Prints errors, returns exit. */
+static int config_load(struct node_config **out)
+{
+	struct node_config *c;
+	struct gm_buf buf;
+	struct gm_diag d;
+	json_error_t je;
+	int rc = 0;
+	gm_err e;
+
+	*out = NULL;
+	c = gm_calloc(1, sizeof(*c));
+	if (!c)
+		return cli_fail(GM_ENOMEM, NULL, "cannot load the node config");
+	c->dir = node_file(NULL);
+	c->path = node_file("config.json");
+	if (!c->dir || !c->path) {
+		config_free(c);
+		return 1;
+	}
+	gm_diag_clear(&d);
+	gm_buf_init(&buf, NODE_CONFIG_MAX);
+	e = gm_fs_read_file(c->path, &buf, &d);
+	if (e == GM_ENOENT) {
+		gm_buf_release(&buf);
+		*out = c;
+		return 0;
+	}
+	if (e) {
+		rc = cli_fail(e == GM_EINVAL ? GM_EFORMAT : e, &d,
+			      "cannot read the node config");
+		goto fail;
+	}
+	c->root = json_loadb((const char *)buf.data, buf.len,
+			     JSON_REJECT_DUPLICATES, &je);
+	if (!c->root) {
+		gm_diag_set_at(&d, GM_EPARSE, (uint32_t)je.line,
+			       (uint32_t)je.column,
+			       "%s:%d:%d: not valid JSON: %s; fix the file by "
+			       "hand (it was left as it is)", c->path, je.line,
+			       je.column, je.text);
+		rc = cli_fail(GM_EPARSE, &d, "bad node config");
+		goto fail;
+	}
+	if (!json_is_object(c->root)) {
+		gm_diag_set(&d, GM_EFORMAT,
+			    "%s: the file holds %s, not an object such as "
+			    "{\"listen\": [], \"bootstrap\": []}; fix the file "
+			    "by hand (it was left as it is)", c->path,
+			    json_kind(c->root));
+		rc = cli_fail(GM_EFORMAT, &d, "bad node config");
+		goto fail;
+	}
+	e = config_list(c, "listen", c->listen, NODE_MAX_LISTEN, &c->n_listen,
+			&d);
+	if (!e)
+		e = config_list(c, "bootstrap", c->boot, NODE_MAX_BOOTSTRAP,
+				&c->n_boot, &d);
+	if (e) {
+		rc = cli_fail(e, &d, "bad node config");
+		goto fail;
+	}
+	gm_buf_release(&buf);
+	*out = c;
+	return 0;
+fail:
+	gm_buf_release(&buf);
+	config_free(c);
+	return rc;
+}
+
+static int config_nomem(void)
+{
+	return cli_fail(GM_ENOMEM, NULL, "cannot write the node config");
+}
+
+/* Writes c (its bootstrap list replaced) atomically. Prints errors. */
+static int config_save(struct node_config *c)
+{
+	char text[GM_MULTIADDR_MAX_STR];
+	json_t *list;
+	struct gm_diag d;
+	char *s;
+	size_t i;
+	gm_err e = GM_OK;
+
+	if (!c->root) {
+		c->root = json_object();
+		if (!c->root ||
+		    json_object_set_new(c->root, "listen", json_array()))
+			return config_nomem();
+	}
+	list = json_array();
+	if (!list)
+		return config_nomem();
+	for (i = 0; i < c->n_boot; i++) {
+		format_ma(&c->boot[i], text);
+		if (json_array_append_new(list, json_string(text))) {
+			json_decref(list);
+			return config_nomem();
+		}
+	}
+	if (json_object_set_new(c->root, "bootstrap", list))
+		return config_nomem();
+	s = json_dumps(c->root, JSON_INDENT(2));
+	if (!s)
+		return config_nomem();
+	gm_diag_clear(&d);
+	e = gm_fs_mkdir_p(c->dir, 0700, &d);
+	if (!e) {
+		size_t len = strlen(s);
+		char *t = gm_malloc(len + 2);
+
+		if (!t) {
+			e = GM_ENOMEM;
+		} else {
+			memcpy(t, s, len);
+			t[len] = '\n';
+			e = gm_fs_write_atomic(c->path, t, len + 1, 0600, &d);
+			gm_free(t);
+		}
+	}
+	free(s);
+	if (e)
+		return cli_fail(e, &d, "cannot write the node config %s",
+				c->path);
+	return 0;
+}
+
+/* ---- node bootstrap ---- */
+
+static bool boot_has(const struct gm_multiaddr *list, size_t n,
+		     const struct gm_multiaddr *ma, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (gm_multiaddr_equal(&list[i], ma)) {
+			if (at)
+				*at = i;
+			return true;
+		}
+	return false;
+}
+
+static int bootstrap_add(size_t n, const char *const *args)
+{
+	struct gm_multiaddr *want;
+	struct node_config *c;
+	char text[GM_MULTIADDR_MAX_STR];
+	const char *why;
+	size_t i, added = 0;
+	int rc;
+
+	if (!n)
+		return cli_usage("node bootstrap",
+				 "'node bootstrap add' needs one or more "
+				 "MULTIADDR, e.g. /ip4/10.0.0.2/tcp/4001/p2p/"
+				 "12D3KooW...");
+	if (n > NODE_MAX_BOOTSTRAP)
+		return cli_usage("node bootstrap", "at most %d addresses at "
+				 "once", NODE_MAX_BOOTSTRAP);
+	want = gm_calloc(n, sizeof(*want));
+	if (!want)
+		return cli_fail(GM_ENOMEM, NULL, "cannot add");
+	for (i = 0; i < n; i++) {
+		if ((rc = parse_ma("node bootstrap", args[i], &want[i])))
+			goto free_want;
+		if ((why = bootstrap_problem(&want[i]))) {
+			rc = cli_usage("node bootstrap", "'%s' cannot be a "
+				       "bootstrap address: %s; nothing was "
+				       "added", args[i], why);
+			goto free_want;
+		}
+	}
+	if ((rc = config_load(&c)))
+		goto free_want;
+	for (i = 0; i < n; i++) {
+		format_ma(&want[i], text);
+		if (boot_has(c->boot, c->n_boot, &want[i], NULL)) {
+			fprintf(stderr, "%s: note: %s is already a bootstrap "
+				"address; not added twice\n", cli_prog, text);
+			continue;
+		}
+		if (c->n_boot == NODE_MAX_BOOTSTRAP) {
+			rc = cli_fail(GM_ELIMIT, NULL, "%s already holds %d "
+				      "bootstrap addresses, the most allowed; "
+				      "remove some with 'ggen market node "
+				      "bootstrap rm' (nothing was added)",
+				      c->path, NODE_MAX_BOOTSTRAP);
+			goto free_config;
+		}
+		c->boot[c->n_boot++] = want[i];
+		added++;
+	}
+	if (added && (rc = config_save(c)))
+		goto free_config;
+	for (i = 0; i < c->n_boot; i++)
+		if (i >= c->n_boot - added) {
+			format_ma(&c->boot[i], text);
+			printf("added %s\n", text);
+		}
+	fflush(stdout);
+free_config:
+	config_free(c);
+free_want:
+	gm_free(want);
+	return rc;
+}
+
+static int bootstrap_rm(size_t n, const char *const *args, bool all)
+{
+	struct gm_multiaddr *gone;
+	struct node_config *c;
+	char text[GM_MULTIADDR_MAX_STR];
+	size_t i, j, at, n_gone = 0, missing = 0;
+	int rc;
+
+	if (all && n)
+		return cli_usage("node bootstrap", "'node bootstrap rm' takes "
+				 "either --all or addresses, not both");
+	if (!all && !n)
+		return cli_usage("node bootstrap", "'node bootstrap rm' needs "
+				 "one or more MULTIADDR (as 'node bootstrap "
+				 "list' prints them), or --all");
+	if (n > NODE_MAX_BOOTSTRAP)
+		return cli_usage("node bootstrap", "at most %d addresses at "
+				 "once", NODE_MAX_BOOTSTRAP);
+	gone = gm_calloc(NODE_MAX_BOOTSTRAP, sizeof(*gone));
+	if (!gone)
+		return cli_fail(GM_ENOMEM, NULL, "cannot remove");
+	for (i = 0; i < n; i++)
+		if ((rc = parse_ma("node bootstrap", args[i], &gone[i])))
+			goto free_gone;
+	if ((rc = config_load(&c)))
+		goto free_gone;
+	if (all) {
+		n_gone = c->n_boot;
+		memcpy(gone, c->boot, n_gone * sizeof(*gone));
+		c->n_boot = 0;
+	} else {
+		for (i = 0; i < n; i++)
+			if (!boot_has(c->boot, c->n_boot, &gone[i], NULL)) {
+				fprintf(stderr, "%s: error: %s is not a "
+					"bootstrap address (see 'ggen market "
+					"node bootstrap list')\n", cli_prog,
+					args[i]);
+				missing++;
+			}
+		if (missing) {
+			fprintf(stderr, "%s: nothing was removed\n", cli_prog);
+			rc = 1;
+			goto free_config;
+		}
+		for (i = 0; i < n; i++) {
+			if (!boot_has(c->boot, c->n_boot, &gone[i], &at))
+				continue; /* given twice */
+			for (j = at; j + 1 < c->n_boot; j++)
+				c->boot[j] = c->boot[j + 1];
+			c->n_boot--;
+			gone[n_gone++] = gone[i];
+		}
+	}
+	if (n_gone && (rc = config_save(c)))
+		goto free_config;
+	for (i = 0; i < n_gone; i++) {
+		format_ma(&gone[i], text);
+		printf("removed %s\n", text);
+	}
+	fflush(stdout);
+free_config:
+	config_free(c);
+free_gone:
+	gm_free(gone);
+	return rc;
+}
+
+static int bootstrap_list(bool json)
+{
+	struct node_config *c;
+	char text[GM_MULTIADDR_MAX_STR];
+	json_t *list = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = config_load(&c)))
+		return rc;
+	if (json && !(list = json_array())) {
+		config_free(c);
+		return cli_fail(GM_ENOMEM, NULL, "cannot list");
+	}
+	for (i = 0; i < c->n_boot; i++) {
+		format_ma(&c->boot[i], text);
+		if (!json)
+			printf("%s\n", text);
+		else if (json_array_append_new(list, json_string(text)))
+			rc = 1;
+	}
+	config_free(c);
+	if (json) {
+		if (rc) {
+			json_decref(list);
+			return cli_fail(GM_ENOMEM, NULL, "cannot list");
+		}
+		return cli_print_json(list);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int node_bootstrap(int argc, char **argv)
+{
+	bool json = false, all = false;
+	struct cli_opt opts[] = {{"json", 0, &json, NULL},
+				 {"all", 0, &all, NULL}};
+	struct cli_args a;
+	const char *act;
+	int rc;
+
+	if ((rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a,
+			    "node bootstrap")))
+		return rc;
+	if (a.help) {
+		fputs(NODE_BOOTSTRAP_HELP, stdout);
+		return 0;
+	}
+	if (!a.n_pos)
+		return cli_usage("node bootstrap", "'node bootstrap' needs an "
+				 "action: add, rm or list");
+	act = a.pos[0];
+	if (strcmp(act, "list") && json)
+		return cli_usage("node bootstrap", "--json goes with 'node "
+				 "bootstrap list' only");
+	if (strcmp(act, "rm") && all)
+		return cli_usage("node bootstrap", "--all goes with 'node "
+				 "bootstrap rm' only");
+	if (!strcmp(act, "add"))
+		return bootstrap_add(a.n_pos - 1, a.pos + 1);
+	if (!strcmp(act, "rm"))
+		return bootstrap_rm(a.n_pos - 1, a.pos + 1, all);
+	if (!strcmp(act, "list")) {
+		if (a.n_pos > 1)
+			return cli_usage("node bootstrap", "'node bootstrap "
+					 "list' takes no arguments");
+		return bootstrap_list(json);
+	}
+	return cli_usage("node bootstrap", "unknown action '%s'; use add, rm "
+			 "or list", act);
+}
+
+/* ---- $GGEN_HOME/node/addrs ---- */
+
+static bool pid_alive(long pid)
+{
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/*
+ * Reads the addrs file: the pid and the addresses (into *addrs, a new JSON
+ * list). false when it is missing or not in the expected form.
+ */
+static bool addrs_read(const char *path, long *pid, json_t **addrs)
+{
+	struct gm_multiaddr ma;
+	struct gm_buf buf;
+	const char *p, *end, *nl;
+	char *num_end;
+	bool ok = false;
+
+	*addrs = NULL;
+	gm_buf_init(&buf, NODE_ADDRS_MAX);
+	if (gm_fs_read_file(path, &buf, NULL) || buf.len < 5 ||
+	    memcmp(buf.data, "pid ", 4))
+		goto out;
+	p = (const char *)buf.data;
+	end = p + buf.len;
+	errno = 0;
+	*pid = strtol(p + 4, &num_end, 10);
+	if (errno || num_end == p + 4 || num_end >= end || *num_end != '\n')
+		goto out;
+	if (!(*addrs = json_array()))
+		goto out;
+	for (p = num_end + 1; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			goto out;
+		if (nl == p)
+			continue;
+		if (gm_multiaddr_parse(&ma, p, (size_t)(nl - p), NULL) ||
+		    json_array_append_new(*addrs,
+					  json_stringn(p, (size_t)(nl - p))))
+			goto out;
+	}
+	ok = true;
+out:
+	if (!ok) {
+		json_decref(*addrs);
+		*addrs = NULL;
+	}
+	gm_buf_release(&buf);
+	return ok;
+}
+
 /* ---- node id ---- */
 
 static int node_id(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, running;
 	struct cli_opt opts[] = {{"json", 0, &json, NULL}};
 	struct cli_args a;
 	struct gm_key k;
 	struct gm_peerid id;
-	char text[GM_PEERID_MAX_STR];
+	struct node_config *c;
+	struct gm_multiaddr def;
+	char text[GM_PEERID_MAX_STR], ma[GM_MULTIADDR_MAX_STR];
+	char *path;
+	json_t *addrs = NULL, *v;
+	size_t i;
+	long pid = 0;
 	int rc;
 
 	if ((rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a,
@@ -107,54 +747,335 @@ static int node_id(int argc, char **argv)
 	gm_peerid_from_ed25519(&id, k.pk);
 	gm_key_release(&k);
 	gm_peerid_format(&id, text, sizeof(text));
+	if (!(path = node_file("addrs")))
+		return 1;
+	running = addrs_read(path, &pid, &addrs) && pid_alive(pid);
+	gm_free(path);
+	if (!running) {
+		json_decref(addrs);
+		if ((rc = config_load(&c)))
+			return rc;
+		if (!c->n_listen &&
+		    !gm_multiaddr_parse(&def, NODE_DEFAULT_LISTEN,
+					strlen(NODE_DEFAULT_LISTEN), NULL))
+			c->listen[c->n_listen++] = def;
+		addrs = json_array();
+		for (i = 0; addrs && i < c->n_listen; i++) {
+			char full[GM_MULTIADDR_MAX_STR + GM_PEERID_MAX_STR + 8];
+
+			format_ma(&c->listen[i], ma);
+			snprintf(full, sizeof(full), "%s/p2p/%s", ma, text);
+			if (json_array_append_new(addrs, json_string(full))) {
+				json_decref(addrs);
+				addrs = NULL;
+			}
+		}
+		config_free(c);
+		if (!addrs)
+			return cli_fail(GM_ENOMEM, NULL, "cannot list the "
+					"addresses");
+	}
 	if (json)
-		return cli_print_json(json_pack("{s:s, s:[]}", "id", text,
-						"addrs"));
+		return cli_print_json(json_pack("{s:s, s:o, s:b}", "id", text,
+						"addrs", addrs, "running",
+						running));
 	printf("%s\n", text);
+	json_array_foreach(addrs, i, v)
+		printf("%s%s\n", json_string_value(v),
+		       running ? "" : " (configured, not running)");
+	json_decref(addrs);
+	fflush(stdout);
 	return 0;
 }
 
 /* ---- node start ---- */
 
+struct start;
+
+/* One bootstrap peer kept connected. */
+struct boot {
+	struct start *st;
+	struct gm_multiaddr ma;
+	char text[GM_MULTIADDR_MAX_STR];
+	uv_timer_t timer;     /* the redial wait, then the keepalive ping */
+	struct gm_host_conn *conn; /* NULL while not connected */
+	struct gm_host_stream *ping; /* keepalive ping stream, or NULL */
+	struct gm_ping p;
+	uint64_t delay_ms;    /* the next wait before a redial */
+	uint64_t since;	      /* loop time conn came up */
+	bool dialing;
+};
+
 struct start {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	struct gm_host *host;
+	struct boot *boots;
+	size_t n_boots;
+	char *addrs_path; /* NULL until written */
+	bool stopping;
 };
+
+static void boot_dial(struct boot *b);
+
+static void on_boot_timer(uv_timer_t *t);
+
+/* Says why b is down and arms the redial timer with the backoff. */
+static void boot_retry(struct boot *b, const char *fmt, ...) GM_PRINTF(2, 3);
+static void boot_retry(struct boot *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bootstrap %s: ", b->text);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; retrying in %u s\n",
+		(unsigned)(b->delay_ms / 1000));
+	uv_timer_start(&b->timer, on_boot_timer, b->delay_ms, 0);
+	b->delay_ms *= 2;
+	if (b->delay_ms > NODE_BACKOFF_MAX_MS)
+		b->delay_ms = NODE_BACKOFF_MAX_MS;
+}
+
+static void keepalive_stream(void *ctx, struct gm_host_stream *s,
+			     enum gm_host_stream_event ev, const uint8_t *data,
+			     size_t len, gm_err err)
+{
+	struct boot *b = ctx;
+	struct gm_buf out;
+	size_t used;
+	bool pong;
+	uint64_t rtt;
+
+	(void)err;
+	if (ev == GM_HOST_STREAM_CLOSED) {
+		if (b->ping == s)
+			b->ping = NULL;
+		return;
+	}
+	if (b->st->stopping || b->ping != s)
+		return;
+	if (ev == GM_HOST_STREAM_READY) {
+		gm_buf_init(&out, 64);
+		if (gm_ping_send(&b->p, NULL, uv_now(&b->st->loop) * 1000,
+				 &out) ||
+		    gm_host_stream_write(s, out.data, out.len))
+			gm_host_stream_reset(s);
+		gm_buf_release(&out);
+		return;
+	}
+	if (ev == GM_HOST_STREAM_EOF) {
+		if (b->p.waiting)
+			gm_host_stream_reset(s);
+		return;
+	}
+	while (len) {
+		if (gm_ping_feed(&b->p, data, len, uv_now(&b->st->loop) * 1000,
+				 &used, &pong, &rtt, NULL) ||
+		    !used) {
+			gm_host_stream_reset(s);
+			return;
+		}
+		data += used;
+		len -= used;
+		if (pong)
+			gm_host_stream_close_write(s);
+	}
+}
+
+/*
+ * While connected the timer pings every NODE_KEEPALIVE_MS on a fresh
+ * stream, so the host's idle timeout never closes a bootstrap connection;
+ * a ping still unanswered at the next tick closes it (and so redials).
+ */
+static void boot_keepalive(struct boot *b)
+{
+	struct gm_host_stream *old = b->ping;
+
+	if (old && b->p.waiting) {
+		b->ping = NULL;
+		gm_host_conn_close(b->conn);
+		return;
+	}
+	b->ping = NULL;
+	if (old)
+		gm_host_stream_reset(old);
+	gm_ping_init(&b->p);
+	if (gm_host_stream_open(b->conn, GM_PING_PROTOCOL, keepalive_stream,
+				b, &b->ping, NULL))
+		b->ping = NULL;
+	uv_timer_start(&b->timer, on_boot_timer, NODE_KEEPALIVE_MS, 0);
+}
+
+static void on_boot_timer(uv_timer_t *t)
+{
+	struct boot *b = t->data;
+
+	if (b->st->stopping)
+		return;
+	if (b->conn)
+		boot_keepalive(b);
+	else if (!b->dialing)
+		boot_dial(b);
+}
+
+static void on_boot_dialed(void *ctx, gm_err err, struct gm_host_conn *c,
+			   const struct gm_diag *d)
+{
+	struct boot *b = ctx;
+	char text[GM_PEERID_MAX_STR];
+
+	b->dialing = false;
+	if (b->st->stopping)
+		return;
+	if (err) {
+		boot_retry(b, "%s", d && d->msg[0] ? d->msg : gm_strerror(err));
+		return;
+	}
+	b->conn = c;
+	b->since = uv_now(&b->st->loop);
+	gm_peerid_format(gm_host_conn_peer(c), text, sizeof(text));
+	fprintf(stderr, "connected to %s\n", text);
+	uv_timer_start(&b->timer, on_boot_timer, NODE_KEEPALIVE_MS, 0);
+}
+
+static void boot_dial(struct boot *b)
+{
+	struct gm_diag d;
+	gm_err e;
+
+	gm_diag_clear(&d);
+	b->dialing = true;
+	e = gm_host_dial(b->st->host, &b->ma, NODE_DIAL_TIMEOUT_MS,
+			 on_boot_dialed, b, &d);
+	if (!e)
+		return;
+	b->dialing = false;
+	if (e == GM_EUNSUPPORTED) {
+		fprintf(stderr, "bootstrap %s: %s; not retried\n", b->text,
+			d.msg[0] ? d.msg : gm_strerror(e));
+		return;
+	}
+	boot_retry(b, "%s", d.msg[0] ? d.msg : gm_strerror(e));
+}
+
+static void on_host_event(void *ctx, struct gm_host_conn *c,
+			  enum gm_host_event ev, gm_err err)
+{
+	struct start *st = ctx;
+	struct boot *b;
+	size_t i;
+
+	if (ev != GM_HOST_EV_DISCONNECTED || st->stopping)
+		return;
+	for (i = 0; i < st->n_boots; i++) {
+		b = &st->boots[i];
+		if (b->conn != c)
+			continue;
+		b->conn = NULL;
+		b->ping = NULL;
+		uv_timer_stop(&b->timer);
+		if (uv_now(&st->loop) - b->since >= NODE_STABLE_MS)
+			b->delay_ms = NODE_BACKOFF_MIN_MS;
+		if (err)
+			boot_retry(b, "connection lost: %s", gm_strerror(err));
+		else
+			boot_retry(b, "connection closed");
+	}
+}
+
+/* Removes the addrs file if it is still ours. */
+static void addrs_remove(struct start *st)
+{
+	json_t *addrs;
+	long pid;
+
+	if (!st->addrs_path)
+		return;
+	if (addrs_read(st->addrs_path, &pid, &addrs) && pid == getpid())
+		unlink(st->addrs_path);
+	json_decref(addrs);
+	gm_free(st->addrs_path);
+	st->addrs_path = NULL;
+}
 
 static void on_stop_signal(uv_signal_t *s, int signum)
 {
 	struct start *st = s->data;
+	size_t i;
 
 	(void)signum;
+	st->stopping = true;
 	uv_signal_stop(&st->sigint);
 	uv_signal_stop(&st->sigterm);
 	uv_close((uv_handle_t *)&st->sigint, NULL);
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
+	for (i = 0; i < st->n_boots; i++) {
+		uv_timer_stop(&st->boots[i].timer);
+		uv_close((uv_handle_t *)&st->boots[i].timer, NULL);
+	}
 	gm_host_free(st->host);
 	st->host = NULL;
+	addrs_remove(st);
 }
 
-static void on_bootstrap(void *ctx, gm_err err, struct gm_host_conn *c,
-			 const struct gm_diag *d)
+/* Writes $GGEN_HOME/node/addrs: "pid N", then each listen address. */
+static int addrs_write(struct start *st, const char *id)
 {
-	char text[GM_PEERID_MAX_STR];
+	const struct gm_multiaddr *la;
+	char text[GM_MULTIADDR_MAX_STR];
+	struct gm_buf buf;
+	struct gm_diag d;
+	char *path;
+	size_t i, n;
+	gm_err e;
 
-	(void)ctx;
-	if (err) {
-		fprintf(stderr, "%s: warning: bootstrap dial failed: %s\n",
-			cli_prog, d && d->msg[0] ? d->msg : gm_strerror(err));
-		return;
+	if (!(path = node_file("addrs")))
+		return 1;
+	gm_diag_clear(&d);
+	gm_buf_init(&buf, NODE_ADDRS_MAX);
+	e = gm_buf_printf(&buf, "pid %ld\n", (long)getpid());
+	n = gm_host_listen_addrs(st->host, &la);
+	for (i = 0; !e && i < n; i++) {
+		format_ma(&la[i], text);
+		e = gm_buf_printf(&buf, "%s/p2p/%s\n", text, id);
 	}
-	gm_peerid_format(gm_host_conn_peer(c), text, sizeof(text));
-	fprintf(stderr, "connected to %s\n", text);
+	if (!e)
+		e = gm_fs_write_atomic(path, buf.data, buf.len, 0600, &d);
+	gm_buf_release(&buf);
+	if (e) {
+		cli_fail(e, &d, "cannot write %s", path);
+		gm_free(path);
+		return 1;
+	}
+	st->addrs_path = path;
+	return 0;
+}
+
+/* Adds ma to the bootstrap peers unless it is there already. */
+static void boot_add(struct start *st, const struct gm_multiaddr *ma)
+{
+	struct boot *b;
+	size_t i;
+
+	for (i = 0; i < st->n_boots; i++)
+		if (gm_multiaddr_equal(&st->boots[i].ma, ma))
+			return;
+	b = &st->boots[st->n_boots++];
+	b->st = st;
+	b->ma = *ma;
+	format_ma(ma, b->text);
+	b->delay_ms = NODE_BACKOFF_MIN_MS;
 }
 
 static int node_start(int argc, char **argv)
 {
-	struct gm_multiaddr listen[NODE_MAX_LISTEN], boot[NODE_MAX_BOOTSTRAP];
-	const struct gm_multiaddr *la;
-	size_t n_listen = 0, n_boot = 0, i, n;
+	struct gm_multiaddr listen[NODE_MAX_LISTEN];
+	struct gm_multiaddr boot[NODE_MAX_CLI_BOOTSTRAP];
+	const struct gm_multiaddr *la, *use;
+	size_t n_listen = 0, n_boot = 0, n_use, i, n;
+	struct node_config *c = NULL;
 	struct gm_host_config cfg;
 	struct start st;
 	struct gm_key k;
@@ -167,36 +1088,67 @@ static int node_start(int argc, char **argv)
 		const char *o = argv[ai];
 
 		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-			fputs(CMD_NODE_HELP, stdout);
+			fputs(NODE_START_HELP, stdout);
 			return 0;
 		}
 		if (strcmp(o, "--listen") && strcmp(o, "--bootstrap"))
-			return cli_usage("node", "unknown argument '%s' for "
-					 "'node start'", o);
+			return cli_usage("node start", "unknown argument '%s' "
+					 "for 'node start'; it takes --listen "
+					 "MULTIADDR and --bootstrap MULTIADDR",
+					 o);
 		if (ai + 1 >= argc)
-			return cli_usage("node", "option '%s' needs a "
-					 "multiaddr", o);
+			return cli_usage("node start", "option '%s' needs a "
+					 "multiaddr, e.g. %s", o,
+					 strcmp(o, "--listen") ?
+						 "/ip4/10.0.0.2/tcp/4001/p2p/"
+						 "12D3KooW..." :
+						 "/ip4/127.0.0.1/tcp/4001");
 		if (!strcmp(o, "--listen")) {
 			if (n_listen == NODE_MAX_LISTEN)
-				return cli_usage("node", "at most %d --listen",
-						 NODE_MAX_LISTEN);
-			rc = parse_ma("node", argv[++ai], &listen[n_listen++]);
+				return cli_usage("node start", "at most %d "
+						 "--listen", NODE_MAX_LISTEN);
+			rc = parse_ma("node start", argv[++ai],
+				      &listen[n_listen++]);
 		} else {
-			if (n_boot == NODE_MAX_BOOTSTRAP)
-				return cli_usage("node", "at most %d "
+			if (n_boot == NODE_MAX_CLI_BOOTSTRAP)
+				return cli_usage("node start", "at most %d "
 						 "--bootstrap",
-						 NODE_MAX_BOOTSTRAP);
-			rc = parse_ma("node", argv[++ai], &boot[n_boot++]);
+						 NODE_MAX_CLI_BOOTSTRAP);
+			rc = parse_ma("node start", argv[++ai],
+				      &boot[n_boot++]);
 		}
 		if (rc)
 			return rc;
 	}
-	if (!n_listen)
-		return cli_usage("node", "'node start' needs --listen "
-				 "MULTIADDR, e.g. /ip4/127.0.0.1/tcp/4001");
-	if ((rc = node_key(&k)))
+	if ((rc = config_load(&c)))
 		return rc;
 	memset(&st, 0, sizeof(st));
+	st.boots = gm_calloc(c->n_boot + n_boot + 1, sizeof(*st.boots));
+	if (!st.boots) {
+		config_free(c);
+		return cli_fail(GM_ENOMEM, NULL, "cannot start the node");
+	}
+	for (i = 0; i < c->n_boot; i++)
+		boot_add(&st, &c->boot[i]);
+	for (i = 0; i < n_boot; i++)
+		boot_add(&st, &boot[i]);
+	use = listen;
+	n_use = n_listen;
+	if (!n_listen && c->n_listen) {
+		fprintf(stderr, "using the listen addresses in %s\n", c->path);
+		use = c->listen;
+		n_use = c->n_listen;
+	} else if (!n_listen) {
+		fprintf(stderr, "using the default listen address %s (%s "
+			"lists no \"listen\" addresses; --listen overrides)\n",
+			NODE_DEFAULT_LISTEN, c->path);
+		if ((rc = parse_ma("node start", NODE_DEFAULT_LISTEN,
+				   &listen[0])))
+			goto free_boots;
+		n_use = 1;
+	}
+	if ((rc = node_key(&k)))
+		goto free_boots;
 	uv_loop_init(&st.loop);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.loop = &st.loop;
@@ -208,30 +1160,30 @@ static int node_start(int argc, char **argv)
 		rc = cli_fail(e, &d, "cannot start the node");
 		goto close_loop;
 	}
-	for (i = 0; i < n_listen; i++) {
+	gm_host_set_observer(st.host, on_host_event, &st);
+	for (i = 0; i < n_use; i++) {
 		gm_diag_clear(&d);
-		if ((e = gm_host_listen(st.host, &listen[i], &d))) {
+		if ((e = gm_host_listen(st.host, &use[i], &d))) {
 			rc = e == GM_EUNSUPPORTED ?
-				     cli_usage("node", "%s", d.msg) :
-				     cli_fail(e, &d, "cannot listen");
-			gm_host_free(st.host);
-			uv_run(&st.loop, UV_RUN_DEFAULT);
-			goto close_loop;
+				     cli_usage("node start", "%s", d.msg) :
+				     cli_fail(e, &d, "cannot start the node");
+			goto free_host;
 		}
 	}
 	gm_peerid_format(gm_host_peerid(st.host), id, sizeof(id));
+	/* before the lines, so `node id` sees it once they are out */
+	if ((rc = addrs_write(&st, id)))
+		goto free_host;
 	n = gm_host_listen_addrs(st.host, &la);
 	for (i = 0; i < n; i++) {
-		gm_multiaddr_format(&la[i], text, sizeof(text));
+		format_ma(&la[i], text);
 		printf("listening on %s/p2p/%s\n", text, id);
 		fflush(stdout);
 	}
-	for (i = 0; i < n_boot; i++) {
-		gm_diag_clear(&d);
-		if (gm_host_dial(st.host, &boot[i], NODE_DIAL_TIMEOUT_MS,
-				 on_bootstrap, NULL, &d))
-			fprintf(stderr, "%s: warning: cannot dial bootstrap "
-				"address: %s\n", cli_prog, d.msg);
+	for (i = 0; i < st.n_boots; i++) {
+		uv_timer_init(&st.loop, &st.boots[i].timer);
+		st.boots[i].timer.data = &st.boots[i];
+		boot_dial(&st.boots[i]);
 	}
 	uv_signal_init(&st.loop, &st.sigint);
 	uv_signal_init(&st.loop, &st.sigterm);
@@ -240,8 +1192,16 @@ static int node_start(int argc, char **argv)
 	uv_signal_start(&st.sigint, on_stop_signal, SIGINT);
 	uv_signal_start(&st.sigterm, on_stop_signal, SIGTERM);
 	uv_run(&st.loop, UV_RUN_DEFAULT);
+	goto close_loop;
+free_host:
+	st.stopping = true;
+	gm_host_free(st.host);
+	uv_run(&st.loop, UV_RUN_DEFAULT);
 close_loop:
 	uv_loop_close(&st.loop);
+free_boots:
+	gm_free(st.boots);
+	config_free(c);
 	return rc;
 }
 
@@ -407,8 +1367,9 @@ static int node_ping(int argc, char **argv)
 		return 0;
 	}
 	if (a.n_pos != 1)
-		return cli_usage("node", "'node ping' needs one MULTIADDR, e.g. "
-				 "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...");
+		return cli_usage("node", "'node ping' needs one MULTIADDR, "
+				 "e.g. /ip4/127.0.0.1/tcp/4001/p2p/"
+				 "12D3KooW...");
 	if ((rc = parse_ma("node", a.pos[0], &ma)))
 		return rc;
 	memset(&pg, 0, sizeof(pg));
@@ -464,6 +1425,8 @@ int cmd_node(int argc, char **argv)
 		return node_start(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "ping"))
 		return node_ping(argc - 1, argv + 1);
-	return cli_usage("node", "unknown action '%s'; use id, start or ping",
-			 argv[0]);
+	if (!strcmp(argv[0], "bootstrap"))
+		return node_bootstrap(argc - 1, argv + 1);
+	return cli_usage("node", "unknown action '%s'; use id, start, ping "
+			 "or bootstrap", argv[0]);
 }

@@ -215,9 +215,15 @@ int cli_not_found(struct gm_market *m, const char *what);
 	"The libp2p node (TCP, Noise, Yamux). Its key is $GGEN_HOME/node/key"\
 	"\n(Ed25519, mode 0600), made on first use.\n\n"                       \
 	"Actions:\n"                                                          \
-	"  id [--json]                       print the node's peer id\n"      \
-	"  start --listen MULTIADDR [--listen ...] [--bootstrap MULTIADDR]\n"  \
-	"                                    run until SIGINT/SIGTERM\n"      \
+	"  id [--json]                       the peer id, then the running\n"  \
+	"                                    node's (or the configured)\n"      \
+	"                                    listen addresses\n"                \
+	"  start [--listen MULTIADDR]... [--bootstrap MULTIADDR]...\n"        \
+	"                                    run until SIGINT/SIGTERM; keeps\n" \
+	"                                    bootstrap peers connected\n"       \
+	"  bootstrap add|rm|list ...         the bootstrap peers in\n"          \
+	"                                    $GGEN_HOME/node/config.json\n"     \
+	"                                    (see node bootstrap --help)\n"     \
 	"  ping MULTIADDR [-c N]             ping a node N times (default "    \
 	"10)\n\n"                                                             \
 	"Examples:\n"                                                         \

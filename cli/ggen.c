@@ -46,7 +46,7 @@ static const struct cli_verb verbs[] = {
 	{"verify", "check the registry, the blocks and the project",
 	 CMD_VERIFY_HELP, cmd_verify},
 	{"gc", "delete blocks nothing needs", CMD_GC_HELP, cmd_gc},
-	{"node", "the libp2p node: id, start, ping", CMD_NODE_HELP, cmd_node},
+	{"node", "the libp2p node: id, start, bootstrap, ping", CMD_NODE_HELP, cmd_node},
 };
 
 static void top_help(FILE *f)
