@@ -5,7 +5,8 @@
  * Not a user verb; tests/interop/p2p_interop.sh runs it.
  *
  *   p2p_dialer MULTIADDR [--pings N] [--streams N] [--bytes N]
- *                        [--idle-seconds N]
+ *                        [--inflight N] [--idle-seconds N]
+ *                        [--echo-seconds N]
  *
  * Steps, one after the other on one uv loop, with a fresh Ed25519 key:
  *   | step     | passes when                                            |
@@ -19,15 +20,27 @@
  * Echo payload of stream I (0-based), as p2p_peer.mjs makes it: xorshift32
  * words, little-endian, state seeded with (I + 1) * 0x9e3779b9 (mod 2^32,
  * then | 1), each word after x ^= x << 13; x ^= x >> 17; x ^= x << 5.
+ * --inflight N caps the payload bytes of a stream sent and not yet echoed
+ * (default 16 KiB); 0 means no cap: a stream writes while
+ * gm_host_stream_write accepts, and after GM_ELIMIT (not a failure; the
+ * chunk is kept) waits for GM_HOST_STREAM_WRITABLE. --echo-seconds bounds
+ * the echo step (default 180). --pings 0 skips the ping step; with
+ * --idle-seconds 0 the final ping follows the echo at once.
  * Output, one line each, stdout flushed per line:
  *   connected <peer id>
  *   identify protocols=<comma list> agent=<agent version>
  *   ping N rtt=X ms
- *   echo ok=N fail=N bytes=N seconds=X mbps=X    (mbps: MB/s both ways)
+ *   echo ok=N fail=N bytes=N seconds=X mbps=X elimit=N writable=N
+ *                          (mbps: MB/s both ways; elimit: writes refused
+ *                           with GM_ELIMIT; writable: WRITABLE events)
  *   echo-fail I: reason                          (at most 5)
  *   idle seconds=N open=B same=B ping=B
  *   verdict {"identify":B,"pings":N,"echo_ok":N,"echo_fail":N,
- *            "idle_ok":B}                         (always last)
+ *            "idle_ok":B,"inflight":N,"elimit":N,"writable":N,
+ *            "mbps":X,"closed":S}                 (always last)
+ * closed: "no" while our connection is up (or we ended it when done),
+ * "peer" when the remote hung up, "us:<error name>" when our host closed
+ * it for an error (e.g. "us:ELIMIT": the peer did not read what we sent).
  * Exit 0 when every step passed, 1 when one failed, 2 for bad usage.
  */
 #include "internal.h"
@@ -41,20 +54,19 @@
 
 #define DIAL_TIMEOUT_MS 10000
 #define STEP_TIMEOUT_MS 10000
-#define ECHO_TIMEOUT_MS 180000
 #define PUMP_MS 10
 #define CHUNK (64u * 1024)
 /*
- * Payload bytes of one stream sent and not yet echoed. The echo is paced
- * by what came back, not by the Yamux window: (1) the host moves whatever
- * the remote's window admits into the TCP write queue and drops a
- * connection whose queue passes 64 MiB, and js grows windows to 16 MiB;
- * (2) js's connection monitor pings us every 10 s and drops the connection
- * when a ping (several round trips with multistream-select) takes over 5 s,
- * so the bytes queued both ways must stay small: 100 streams keep at most
- * 1.6 MiB in flight.
+ * Default payload bytes of one stream sent and not yet echoed. js's
+ * connection monitor pings us every 10 s and drops the connection when a
+ * ping (several round trips with multistream-select) takes over 5 s, so
+ * the bytes queued both ways must stay small when many streams run: 100
+ * streams keep at most 1.6 MiB in flight. --inflight 0 instead leaves the
+ * pacing to the host's backpressure (GM_ELIMIT, WRITABLE).
  */
-#define INFLIGHT_MAX (16u * 1024)
+#define INFLIGHT_DEFAULT (16u * 1024)
+#define ECHO_SECONDS_DEFAULT 180
+#define MAX_ECHO_SECONDS 3600
 #define MAX_STREAMS 250
 #define MAX_BYTES (64ull * 1024 * 1024)
 #define MAX_PINGS 1000
@@ -79,6 +91,7 @@ struct echo {
 	struct gen tx, rx;
 	uint64_t sent, got;
 	bool wrote_all, eof, failed, closed;
+	bool blocked; /* a write got GM_ELIMIT; waiting for WRITABLE */
 	char why[120];
 };
 
@@ -90,7 +103,7 @@ struct dialer {
 	enum step step;
 	bool finished, lost;
 	/* options */
-	uint64_t pings, streams, bytes, idle;
+	uint64_t pings, streams, bytes, idle, inflight, echo_secs;
 	/* identify */
 	bool identified, identify_ok;
 	/* ping */
@@ -103,6 +116,11 @@ struct dialer {
 	uint64_t echo_ok, echo_fail, echo_closed, fail_lines;
 	uint64_t echo_start;
 	uint64_t echo_ready;
+	uint64_t elimit, writable;
+	double mbps;
+	/* how our connection ended: GM_OK by the peer, else our error */
+	bool conn_lost;
+	gm_err lost_err;
 	uint8_t chunk[CHUNK], want[CHUNK];
 	/* idle */
 	bool idle_open, idle_same, idle_ok;
@@ -203,19 +221,46 @@ static void on_stop(uv_timer_t *t)
 	dl->host = NULL;
 }
 
+/* MB/s both ways of the echo so far: bytes sent plus bytes back. */
+static double echo_mbps(const struct dialer *dl)
+{
+	double secs = (double)(now_us() - dl->echo_start) / 1e6;
+	double n = 0;
+	uint64_t i;
+
+	for (i = 0; i < dl->streams; i++)
+		n += (double)(dl->echo[i].sent + dl->echo[i].got);
+	return secs > 0 ? n / 1e6 / secs : 0.0;
+}
+
 /* Prints the verdict and frees the host; the loop then runs down. */
 static void finish(struct dialer *dl)
 {
+	char closed[40];
+
 	if (dl->finished)
 		return;
+	if (dl->step == S_ECHO && dl->echo_start)
+		dl->mbps = echo_mbps(dl);
 	dl->finished = true;
 	dl->step = S_DONE;
+	if (!dl->conn_lost)
+		snprintf(closed, sizeof(closed), "no");
+	else if (!dl->lost_err)
+		snprintf(closed, sizeof(closed), "peer");
+	else
+		snprintf(closed, sizeof(closed), "us:%s",
+			 gm_errname(dl->lost_err));
 	say("verdict {\"identify\":%s,\"pings\":%llu,\"echo_ok\":%llu,"
-	    "\"echo_fail\":%llu,\"idle_ok\":%s}",
-	    dl->identify_ok ? "true" : "false",
-	    (unsigned long long)dl->pongs, (unsigned long long)dl->echo_ok,
-	    (unsigned long long)dl->echo_fail,
-	    dl->idle_ok ? "true" : "false");
+	    "\"echo_fail\":%llu,\"idle_ok\":%s,\"inflight\":%llu,"
+	    "\"elimit\":%llu,\"writable\":%llu,\"mbps\":%.1f,"
+	    "\"closed\":\"%s\"}",
+	    yes(dl->identify_ok), (unsigned long long)dl->pongs,
+	    (unsigned long long)dl->echo_ok,
+	    (unsigned long long)dl->echo_fail, yes(dl->idle_ok),
+	    (unsigned long long)dl->inflight,
+	    (unsigned long long)dl->elimit,
+	    (unsigned long long)dl->writable, dl->mbps, closed);
 	uv_timer_stop(&dl->pump);
 	/* Not from inside a host callback: the host goes from the loop. */
 	uv_timer_start(&dl->deadline, on_stop, 0, 0);
@@ -345,21 +390,40 @@ static void echo_fail(struct echo *ec, const char *fmt, ...)
 		gm_host_stream_reset(ec->s);
 }
 
-/* Writes more of the payload while the stream's queue is short. */
+/*
+ * Writes more of the payload, CHUNK at a time, while the in-flight cap
+ * (if any) allows and the host accepts. GM_ELIMIT leaves the chunk for
+ * later: the stream waits for WRITABLE.
+ */
 static void echo_pump(struct echo *ec)
 {
 	struct dialer *dl = ec->dl;
-	size_t n;
+	struct gen keep;
+	uint64_t n;
 	gm_err e;
 
 	while (dl->echo_ready == dl->streams && ec->s && !ec->wrote_all &&
-	       !ec->failed && !ec->closed &&
-	       ec->sent - ec->got < INFLIGHT_MAX) {
-		n = (size_t)(INFLIGHT_MAX - (ec->sent - ec->got));
-		if (n > dl->bytes - ec->sent)
-			n = (size_t)(dl->bytes - ec->sent);
-		gen_fill(&ec->tx, dl->chunk, n);
-		if (n && (e = gm_host_stream_write(ec->s, dl->chunk, n))) {
+	       !ec->failed && !ec->closed && !ec->blocked) {
+		n = dl->bytes - ec->sent;
+		if (dl->inflight) {
+			if (ec->sent - ec->got >= dl->inflight)
+				return;
+			if (n > dl->inflight - (ec->sent - ec->got))
+				n = dl->inflight - (ec->sent - ec->got);
+		}
+		if (n > CHUNK)
+			n = CHUNK;
+		keep = ec->tx;
+		gen_fill(&ec->tx, dl->chunk, (size_t)n);
+		e = n ? gm_host_stream_write(ec->s, dl->chunk, (size_t)n)
+		      : GM_OK;
+		if (e == GM_ELIMIT) {
+			ec->tx = keep;
+			ec->blocked = true;
+			dl->elimit++;
+			return;
+		}
+		if (e) {
 			echo_fail(ec, "write failed: %s", gm_strerror(e));
 			return;
 		}
@@ -383,14 +447,16 @@ static void on_pump(uv_timer_t *t)
 static void echo_done(struct dialer *dl)
 {
 	double secs = (double)(now_us() - dl->echo_start) / 1e6;
-	double mb = 2.0 * (double)dl->bytes * (double)dl->streams / 1e6;
 
 	uv_timer_stop(&dl->pump);
-	say("echo ok=%llu fail=%llu bytes=%llu seconds=%.2f mbps=%.1f",
+	dl->mbps = echo_mbps(dl);
+	say("echo ok=%llu fail=%llu bytes=%llu seconds=%.2f mbps=%.1f "
+	    "elimit=%llu writable=%llu",
 	    (unsigned long long)dl->echo_ok,
 	    (unsigned long long)dl->echo_fail,
-	    (unsigned long long)dl->bytes, secs,
-	    secs > 0 ? mb / secs : 0.0);
+	    (unsigned long long)dl->bytes, secs, dl->mbps,
+	    (unsigned long long)dl->elimit,
+	    (unsigned long long)dl->writable);
 	run_step(dl, S_IDLE);
 }
 
@@ -440,6 +506,8 @@ static void echo_stream(void *ctx, struct gm_host_stream *s,
 		echo_pump(ec);
 		return;
 	case GM_HOST_STREAM_WRITABLE:
+		dl->writable++;
+		ec->blocked = false;
 		echo_pump(ec);
 		return;
 	case GM_HOST_STREAM_EOF:
@@ -564,7 +632,8 @@ static void run_step(struct dialer *dl, enum step st)
 		open_ping(dl);
 		return;
 	case S_ECHO:
-		uv_timer_start(&dl->deadline, on_deadline, ECHO_TIMEOUT_MS, 0);
+		uv_timer_start(&dl->deadline, on_deadline,
+			       dl->echo_secs * 1000, 0);
 		open_echo(dl);
 		return;
 	case S_IDLE:
@@ -607,6 +676,8 @@ static void observer(void *ctx, struct gm_host_conn *c, enum gm_host_event ev,
 		return;
 	dl->lost = true;
 	dl->conn = NULL;
+	dl->conn_lost = true;
+	dl->lost_err = err;
 	if (dl->step == S_IDLE) {
 		say_idle(dl, false);
 		fail(dl, "the connection closed while idle: %s",
@@ -660,7 +731,8 @@ static bool num_arg(const char *name, const char *text, uint64_t max,
 static int usage(void)
 {
 	fputs("usage: p2p_dialer MULTIADDR [--pings N] [--streams N] "
-	      "[--bytes N] [--idle-seconds N]\n", stderr);
+	      "[--bytes N] [--inflight N] [--idle-seconds N] "
+	      "[--echo-seconds N]\n", stderr);
 	return 2;
 }
 
@@ -685,6 +757,8 @@ int main(int argc, char **argv)
 	dl->streams = 100;
 	dl->bytes = 1024 * 1024;
 	dl->idle = 40;
+	dl->inflight = INFLIGHT_DEFAULT;
+	dl->echo_secs = ECHO_SECONDS_DEFAULT;
 	for (ai = 1; ai < argc; ai++) {
 		const char *o = argv[ai];
 		bool okv = true;
@@ -707,14 +781,24 @@ int main(int argc, char **argv)
 			okv = num_arg(o, argv[++ai], MAX_STREAMS, &dl->streams);
 		else if (!strcmp(o, "--bytes"))
 			okv = num_arg(o, argv[++ai], MAX_BYTES, &dl->bytes);
+		else if (!strcmp(o, "--inflight"))
+			okv = num_arg(o, argv[++ai], MAX_BYTES, &dl->inflight);
 		else if (!strcmp(o, "--idle-seconds"))
 			okv = num_arg(o, argv[++ai], MAX_IDLE, &dl->idle);
+		else if (!strcmp(o, "--echo-seconds"))
+			okv = num_arg(o, argv[++ai], MAX_ECHO_SECONDS,
+				      &dl->echo_secs);
 		else
 			okv = false;
 		if (!okv) {
 			gm_free(dl);
 			return usage();
 		}
+	}
+	if (!dl->echo_secs) {
+		fputs("p2p_dialer: --echo-seconds wants at least 1\n", stderr);
+		gm_free(dl);
+		return usage();
 	}
 	gm_diag_clear(&d);
 	if (!addr || gm_multiaddr_parse(&ma, addr, strlen(addr), &d)) {

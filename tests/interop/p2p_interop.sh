@@ -14,8 +14,13 @@
 # test program tests/p2p_dialer (built next to cli/, found from GGEN_BIN)
 # dials a second js peer (p2p_peer.mjs serve-echo) and runs 100 concurrent
 # 1 MiB /ggen/echo/1.0.0 streams, then idles IDLE_SECONDS and pings again
-# on the same connection; without the program those two cases are skipped
-# with a note.
+# on the same connection; without the program those cases are skipped
+# with a note. Once that echo is over (the dialer idles), a second
+# p2p_dialer run sends 16 concurrent 8 MiB streams to a third js peer
+# (serve-echo) with no cap on the bytes in flight (--inflight 0): it writes
+# as long as our host accepts and waits for GM_HOST_STREAM_WRITABLE after
+# GM_ELIMIT, so our host's backpressure alone keeps it from flooding js
+# (which grants 16 MiB Yamux windows).
 #
 # Case           what passes
 #   node-id        `node id --json` prints {"id": "12D3KooW..."}
@@ -25,6 +30,10 @@
 #   ggen-dials-js-echo  p2p_dialer: 100 x 1 MiB echoed intact, js echoed all
 #   ggen-dials-js-idle  p2p_dialer: same connection open after the idle
 #                       wait, a ping answered, every step passed (exit 0)
+#   ggen-dials-js-bulk  p2p_dialer --inflight 0: 16 x 8 MiB echoed intact,
+#                       js echoed all 16, writes hit GM_ELIMIT and resumed
+#                       on WRITABLE (at least once per stream), and our
+#                       host did not close the connection
 #   node-alive     our node still runs after all of that
 #   node-sigterm   it exits 0 within 5 s of SIGTERM
 #
@@ -251,11 +260,65 @@ dialer_cases() {
 	fi
 }
 
+# bulk_cases PID DIR: wait for the bulk p2p_dialer run (PID, output in
+# DIR/bulk.out, its js peer's log in DIR/bulkjs.out) and turn its verdict
+# into the case ggen-dials-js-bulk.
+bulk_cases() {
+	local pid=$1 dir=$2 n=0 limit=90 rc v echoed
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt $((limit * 10)) ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "note: bulk p2p_dialer still running after ${limit} s," \
+			"stopped"
+		stop_pid "$pid" 2
+		rc=$stop_rc
+	else
+		wait "$pid" 2>/dev/null
+		rc=$?
+	fi
+	grep -E '^echo ' "$dir/bulk.out" | sed 's/^/   bulk: /'
+	v=$(tail -n 1 "$dir/bulk.out" | grep '^verdict ' | sed 's/^verdict //')
+	if [ -z "$v" ]; then
+		bad ggen-dials-js-bulk "p2p_dialer (exit $rc), no verdict:" \
+			"$(tail -n 5 "$dir/bulk.out" | tr '\n' ' ' |
+				head -c 300)" \
+			"$(flat "$dir/bulk.err")"
+		return
+	fi
+	# js logs a stream once its close is done: give the last a moment.
+	n=0
+	while echoed=$(grep -c '^echoed 8388608 bytes for ' \
+		"$dir/bulkjs.out") &&
+		[ "$echoed" -lt 16 ] && [ $n -lt 30 ] &&
+		echo "$v" | grep -q '"echo_ok":16,'; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if echo "$v" | node -e '
+		let s = ""; process.stdin.on("data", d => { s += d })
+		process.stdin.on("end", () => { const j = JSON.parse(s)
+			process.exit(j.echo_ok === 16 && j.echo_fail === 0 &&
+				j.inflight === 0 && j.elimit >= 16 &&
+				j.writable >= 16 &&
+				typeof j.closed === "string" &&
+				!j.closed.startsWith("us:") ? 0 : 1) })' &&
+		[ "$echoed" = 16 ]; then
+		ok ggen-dials-js-bulk
+	else
+		bad ggen-dials-js-bulk "exit $rc, verdict $v, js echoed" \
+			"$echoed of 16 streams:" \
+			"$(grep -m 6 '^echo' "$dir/bulk.out" | tr '\n' ' ')" \
+			"$(flat "$dir/bulk.err")"
+	fi
+}
+
 # run_cases BIN LABEL: every case against the node verbs of BIN; case
 # names start with LABEL.
 run_cases() {
 	local bin=$1 L=$2 dir=$work/$2 id addr node_pid chk_pid js_pid jsaddr
-	local rc out dl_pid= dl_js_pid= dl_addr
+	local rc out dl_pid= dl_js_pid= dl_addr bk_pid= bk_js_pid= bk_addr
 	mkdir -p "$dir/home"
 	export GGEN_HOME=$dir/home
 
@@ -296,11 +359,13 @@ run_cases() {
 
 	# We dial js with p2p_dialer (the real run only), while the rest goes on.
 	if [ -z "$L" ] && [ ! -x "$dialer" ]; then
-		echo "note: ggen-dials-js-echo and ggen-dials-js-idle skipped:" \
-			"$dialer missing"
+		echo "note: ggen-dials-js-echo, ggen-dials-js-idle and" \
+			"ggen-dials-js-bulk skipped: $dialer missing"
 	elif [ -z "$L" ]; then
 		js_bg "$dir/dljs.out" "$dir/dljs.err" serve-echo
 		dl_js_pid=$!
+		js_bg "$dir/bulkjs.out" "$dir/bulkjs.err" serve-echo
+		bk_js_pid=$!
 		if dl_addr=$(wait_addr "$dir/dljs.out" "$dl_js_pid" 20); then
 			# Two 100 MiB echoes at once starve the CPU until js's
 			# connection monitor pings time out (5 s) and it drops
@@ -324,6 +389,33 @@ run_cases() {
 			bad ggen-dials-js-echo "js echo peer did not start:" \
 				"$(flat "$dir/dljs.err")"
 			bad ggen-dials-js-idle "js echo peer did not start"
+		fi
+		if ! bk_addr=$(wait_addr "$dir/bulkjs.out" "$bk_js_pid" \
+			20); then
+			bad ggen-dials-js-bulk "js echo peer did not start:" \
+				"$(flat "$dir/bulkjs.err")"
+		else
+			# Bulk echo (about 3 s) once the echo above is over,
+			# while that dialer and the checker idle: never two big
+			# echoes at once. Bounded: 30 s for the echo.
+			(
+				w=$dl_pid f=$dir/dialer.out n=0
+				if [ -z "$w" ]; then
+					w=$chk_pid f=$dir/check.out
+				fi
+				while [ -n "$w" ] && [ $n -lt 1800 ] &&
+					kill -0 "$w" 2>/dev/null &&
+					! grep -q '^echo ' "$f"; do
+					sleep 0.1
+					n=$((n + 1))
+				done
+				exec "$dialer" "$bk_addr" --pings 0 \
+					--streams 16 --bytes 8388608 \
+					--inflight 0 --idle-seconds 0 \
+					--echo-seconds 30
+			) >"$dir/bulk.out" 2>"$dir/bulk.err" &
+			bk_pid=$!
+			pids+=("$bk_pid")
 		fi
 	fi
 
@@ -381,6 +473,12 @@ run_cases() {
 	fi
 	if [ -n "$dl_js_pid" ]; then
 		stop_pid "$dl_js_pid" 5
+	fi
+	if [ -n "$bk_pid" ]; then
+		bulk_cases "$bk_pid" "$dir"
+	fi
+	if [ -n "$bk_js_pid" ]; then
+		stop_pid "$bk_js_pid" 5
 	fi
 
 	if [ -n "$chk_pid" ]; then
