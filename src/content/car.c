@@ -11,8 +11,8 @@
  *   | 67 "version" 01           | key 2, value 1                          |
  *   | varint S, CID, data       | sections, S = len(CID) + len(data) > 0  |
  *
- * The DAG-CBOR codec here is the smallest one the header needs: the
- * encoder writes the table above; the decoder accepts only that shape, with
+ * The header is written with dagcbor.c's canonical writer; the reader here
+ * is the smallest decoder the header needs and accepts only that shape, with
  * every CBOR head in its shortest form, no indefinite lengths, no trailing
  * bytes, and each root's CID in its canonical binary form. Together with
  * the minimal varints required by gm_varint_decode and the canonical CID
@@ -29,6 +29,7 @@
 
 #include "gm/car.h"
 #include "gm/dag.h"
+#include "gm/dagcbor.h"
 #include "gm/fs.h"
 #include "gm/varint.h"
 
@@ -42,72 +43,28 @@
 
 /* ---- header: DAG-CBOR ---- */
 
-static gm_err cbor_head(struct gm_buf *out, unsigned major, uint64_t v)
-{
-	uint8_t b[9];
-	unsigned ai;
-	size_t n, i;
-
-	if (v < 24) {
-		b[0] = (uint8_t)(major << 5 | v);
-		return gm_buf_append(out, b, 1);
-	}
-	if (v <= 0xff) {
-		n = 1;
-		ai = 24;
-	} else if (v <= 0xffff) {
-		n = 2;
-		ai = 25;
-	} else if (v <= 0xffffffffu) {
-		n = 4;
-		ai = 26;
-	} else {
-		n = 8;
-		ai = 27;
-	}
-	b[0] = (uint8_t)(major << 5 | ai);
-	for (i = 0; i < n; i++)
-		b[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-	return gm_buf_append(out, b, 1 + n);
-}
-
 gm_err gm_car_header_encode(const struct gm_cid *roots, size_t n,
 			    struct gm_buf *out)
 {
-	uint8_t vb[GM_VARINT_MAX], cb[1 + GM_CID_MAX_BYTES];
+	uint8_t vb[GM_VARINT_MAX];
 	struct gm_buf h;
-	size_t i, cl, vl;
+	size_t i, vl;
 	gm_err e;
 
 	if (n > GM_CAR_MAX_ROOTS)
 		return GM_ELIMIT;
 	gm_buf_init(&h, GM_CAR_MAX_HEADER);
-	e = cbor_head(&h, CBOR_MAP, 2);
+	e = gm_cbor_put_map(&h, 2);
 	if (!e)
-		e = cbor_head(&h, CBOR_TEXT, 5);
+		e = gm_cbor_put_key(&h, "roots");
 	if (!e)
-		e = gm_buf_append(&h, "roots", 5);
+		e = gm_cbor_put_array(&h, n);
+	for (i = 0; !e && i < n; i++)
+		e = gm_cbor_put_cid(&h, &roots[i]);
 	if (!e)
-		e = cbor_head(&h, CBOR_ARRAY, n);
-	for (i = 0; !e && i < n; i++) {
-		cb[0] = 0;
-		cl = gm_cid_encode(&roots[i], cb + 1, sizeof(cb) - 1);
-		if (cl == 0) {
-			e = GM_EINVAL;
-			break;
-		}
-		e = cbor_head(&h, CBOR_TAG, CBOR_TAG_CID);
-		if (!e)
-			e = cbor_head(&h, CBOR_BYTES, cl + 1);
-		if (!e)
-			e = gm_buf_append(&h, cb, cl + 1);
-	}
+		e = gm_cbor_put_key(&h, "version");
 	if (!e)
-		e = cbor_head(&h, CBOR_TEXT, 7);
-	if (!e)
-		e = gm_buf_append(&h, "version", 7);
-	if (!e)
-		e = cbor_head(&h, CBOR_UINT, 1);
+		e = gm_cbor_put_uint(&h, 1);
 	if (e)
 		goto out_release;
 	vl = gm_varint_encode(h.len, vb);
