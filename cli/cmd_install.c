@@ -301,11 +301,224 @@ static size_t check_releases(struct gm_market *m, json_t *list,
 	return bad;
 }
 
+static const char *state_name(enum gm_content_state s)
+{
+	return s == GM_CONTENT_COMPLETE	  ? "complete"
+	       : s == GM_CONTENT_PARTIAL ? "partial"
+					  : "absent";
+}
+
+static void on_quarantined(void *ctx, const struct gm_cid *cid,
+			   const char *reason, const char *moved_to)
+{
+	json_t *o = ctx;
+	char text[GM_CID_MAX_STR];
+
+	gm_cid_format(cid, text, sizeof(text));
+	if (o)
+		json_array_append_new(json_object_get(o, "quarantined"),
+				      json_pack("{s:s, s:s, s:s}", "cid", text,
+						"reason", reason, "moved_to",
+						moved_to));
+	else
+		printf("corrupt block %s: %s\n  moved to %s\n", text, reason,
+		       moved_to);
+}
+
+static void on_incomplete(void *ctx, const struct gm_release_row *r,
+			  enum gm_content_state now, bool changed)
+{
+	json_t *o = ctx;
+
+	if (o)
+		json_array_append_new(
+			json_object_get(o, "incomplete"),
+			json_pack("{s:s+++, s:s, s:s, s:b}", "id", r->ns, "/",
+				  "", r->name, "version", r->version,
+				  "content_state", state_name(now), "changed",
+				  changed));
+	else
+		printf("release %s/%s@%s: content %s%s; a bundle import or a "
+		       "fetch of %s completes it\n",
+		       r->ns, r->name, r->version, state_name(now),
+		       changed ? " (was registered complete)" : "",
+		       r->root_cid ? r->root_cid : "its content");
+}
+
+static void print_cids(const char *what, uint64_t n,
+		       const char (*cids)[GM_CID_MAX_STR], const char *reason)
+{
+	uint64_t i;
+
+	if (!n)
+		return;
+	printf("%s: %" PRIu64 "\n", what, n);
+	for (i = 0; i < n && i < GM_REBUILD_SHOW; i++)
+		printf("  %s\n", cids[i]);
+	if (n > GM_REBUILD_SHOW)
+		printf("  ... and %" PRIu64 " more\n", n - GM_REBUILD_SHOW);
+	if (reason[0])
+		printf("  first reason: %s\n", reason);
+}
+
+static void print_repair(const struct gm_market_repair_result *r)
+{
+	const struct gm_rebuild_result *rb = &r->records;
+	size_t i;
+
+	printf("blocks: %" PRIu64 " checked, %" PRIu64 " corrupt, %" PRIu64
+	       " moved to %s\n",
+	       r->blocks.checked, r->blocks.corrupt, r->blocks.quarantined,
+	       r->blocks.quarantined ? r->quarantine_dir : "quarantine");
+	if (r->db_damaged)
+		printf("registry: damaged: %s\nregistry: the damaged database "
+		       "was moved to %s (kept, not deleted)\nregistry: "
+		       "rebuilt from the record blocks in the store\n",
+		       r->db_problem, r->moved_to[0] ? r->moved_to : "(none)");
+	else
+		printf("registry: ok\n");
+	printf("records: %" PRIu64 " record blocks, %" PRIu64
+	       " registered, %" PRIu64 " already known, %" PRIu64
+	       " failed verification, %" PRIu64 " refused, %" PRIu64
+	       " held back (untrusted publisher)\n",
+	       rb->records, rb->added, rb->duplicates, rb->bad, rb->refused,
+	       rb->held_back);
+	if (rb->equivocations)
+		printf("records: %" PRIu64 " equivocation(s) kept as "
+		       "evidence\n",
+		       rb->equivocations);
+	print_cids("record blocks that fail verification (not ingested)",
+		   rb->bad, rb->bad_cids, rb->bad_reason);
+	print_cids("records refused by the import rules", rb->refused,
+		   rb->refused_cids, rb->refused_reason);
+	if (rb->own_restored)
+		printf("trust: %" PRIu64 " key(s) of this machine "
+		       "($GGEN_HOME/keys) keep their ultimate trust\n",
+		       rb->own_restored);
+	for (i = 0; r->db_rebuilt && i < rb->n_untrusted; i++)
+		printf("trust: publisher '%s' (key %s) is untrusted now; %" PRIu64
+		       " release(s) held back. If you trusted it before, run "
+		       "`ggen market trust add %s`, then `ggen market verify "
+		       "--repair` again\n",
+		       rb->untrusted[i].handle, rb->untrusted[i].fingerprint,
+		       rb->untrusted[i].held_back,
+		       rb->untrusted[i].fingerprint);
+	if (r->db_rebuilt)
+		printf("not recoverable from blocks: trust decisions about "
+		       "other publishers (trust add/revoke, pins), the "
+		       "announcement queue (%" PRIu64 " record(s) of this "
+		       "machine queued again), first-seen times, and "
+		       "releases known only as metadata without a signed "
+		       "record\n",
+		       rb->requeued);
+	printf("releases: %" PRIu64 " with content not complete\n",
+	       r->incomplete);
+}
+
+/* What a plain `verify` would find: 0 when it would pass. */
+static int recheck(const char *project, json_t *out)
+{
+	struct gm_store_verify_result sv;
+	struct gm_market *m;
+	struct gm_diag d;
+	size_t n_problems = 0, n_incomplete;
+	uint64_t n_releases;
+	gm_err re, se, pe;
+	int rc = cli_open_market(&m);
+
+	if (rc)
+		return rc;
+	gm_diag_clear(&d);
+	re = gm_registry_check(gm_market_registry(m), &d);
+	se = gm_store_verify(gm_market_store(m), NULL, NULL, &sv, NULL);
+	n_incomplete = check_releases(m, NULL, &n_releases);
+	pe = gm_install_verify(project, out ? NULL : on_problem, NULL,
+			       &n_problems, NULL);
+	if (pe == GM_ENOENT)
+		pe = GM_OK;
+	gm_market_close(m);
+	if (!re && !se && !pe && !n_incomplete)
+		return 0;
+	if (!out)
+		fprintf(stderr,
+			"%s: error: the node is still not consistent "
+			"(registry %s, %" PRIu64 " corrupt blocks, %zu "
+			"incomplete releases, %zu project problems)\n",
+			cli_prog, re ? "damaged" : "ok", sv.corrupt,
+			n_incomplete, n_problems);
+	return 1;
+}
+
+static int verify_repair(const char *project, bool json)
+{
+	struct gm_market_repair_result res;
+	struct gm_market_repair_cb cb;
+	json_t *o = NULL;
+	struct gm_diag d;
+	char *home = cli_home();
+	gm_err e;
+	int rc;
+
+	if (!home)
+		return cli_fail(GM_ENOMEM, NULL, "cannot find the home folder");
+	if (json)
+		o = json_pack("{s:[], s:[]}", "quarantined", "incomplete");
+	cb.ctx = o;
+	cb.quarantined = on_quarantined;
+	cb.incomplete = on_incomplete;
+	gm_diag_clear(&d);
+	e = gm_market_repair(home, &cb, &res, &d);
+	gm_free(home);
+	if (e) {
+		if (!json)
+			print_repair(&res);
+		json_decref(o);
+		gm_rebuild_result_release(&res.records);
+		return cli_fail(e, &d, "the repair stopped");
+	}
+	rc = recheck(project, o);
+	if (o) {
+		json_t *u = json_array();
+		size_t i;
+
+		for (i = 0; res.db_rebuilt && i < res.records.n_untrusted; i++)
+			json_array_append_new(
+				u, json_pack("{s:s, s:s, s:I}", "handle",
+					     res.records.untrusted[i].handle,
+					     "fingerprint",
+					     res.records.untrusted[i]
+						     .fingerprint,
+					     "held_back",
+					     (json_int_t)res.records
+						     .untrusted[i]
+						     .held_back));
+		json_object_set_new(o, "untrusted", u);
+		json_object_set_new(o, "registry_damaged",
+				    json_boolean(res.db_damaged));
+		json_object_set_new(o, "moved_to",
+				    json_string(res.moved_to));
+		json_object_set_new(o, "records_added",
+				    json_integer((json_int_t)res.records.added));
+		json_object_set_new(o, "records_bad",
+				    json_integer((json_int_t)res.records.bad));
+		json_object_set_new(o, "consistent", json_boolean(rc == 0));
+		cli_print_json(o);
+	} else {
+		print_repair(&res);
+		if (!rc)
+			printf("node: consistent; `ggen market verify` "
+			       "passes\n");
+	}
+	gm_rebuild_result_release(&res.records);
+	return rc;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, repair = false;
 	const char *project = ".";
 	const struct cli_opt opts[] = {{"json", 0, &json, NULL},
+				       {"repair", 0, &repair, NULL},
 				       {"project", 'C', NULL, &project}};
 	struct gm_store_verify_result sv;
 	struct gm_market *m;
@@ -316,13 +529,28 @@ int cmd_verify(int argc, char **argv)
 	uint64_t n_releases;
 	bool has_project = true;
 	gm_err se, pe, re;
+	char *home;
 	int rc = cli_parse(argc, argv, opts, GM_ARRAY_LEN(opts), &a, "verify");
 
 	if (rc)
 		return rc;
-	rc = cli_open_market(&m);
-	if (rc)
-		return rc;
+	if (repair)
+		return verify_repair(project, json);
+	home = cli_home();
+	if (!home)
+		return cli_fail(GM_ENOMEM, NULL, "cannot find the home folder");
+	gm_diag_clear(&d);
+	re = gm_market_open(&m, home, &d);
+	gm_free(home);
+	if (re == GM_ECORRUPT) {
+		printf("registry: %s\n", d.msg);
+		return cli_fail(re, NULL,
+				"the registry database is damaged; `ggen "
+				"market verify --repair` moves it aside and "
+				"rebuilds it from the stored blocks");
+	}
+	if (re)
+		return cli_fail(re, &d, "cannot open the marketplace");
 	if (json) {
 		problems = json_array();
 		corrupt = json_array();
@@ -356,10 +584,17 @@ int cmd_verify(int argc, char **argv)
 			       n_problems ? "problems above" : "matches ggen.lock");
 	}
 	if (re)
-		rc = cli_fail(re, NULL, "the registry database is damaged");
+		rc = cli_fail(re, NULL,
+			      "the registry database is damaged; `ggen market "
+			      "verify --repair` moves it aside and rebuilds it "
+			      "from the stored blocks");
 	else if (se || pe || n_incomplete)
 		rc = cli_fail(GM_EINTEGRITY, se || pe ? (se ? &d : &pd) : NULL,
-			      "verification found problems");
+			      "verification found problems%s",
+			      se || n_incomplete
+				      ? "; `ggen market verify --repair` "
+					"quarantines corrupt blocks"
+				      : "");
 	gm_market_close(m);
 	return rc;
 }

@@ -139,9 +139,16 @@ int cli_not_found(struct gm_market *m, const char *what);
 	"The packages installed in the project (from ggen.lock).\n"
 
 #define CMD_VERIFY_HELP                                                       \
-	"usage: ggen market verify [-C DIR] [--json]\n\n"                    \
+	"usage: ggen market verify [-C DIR] [--json] [--repair]\n\n"         \
 	"Checks the registry database, re-hashes every stored block, and "    \
-	"checks that\nthe project's installed packages match ggen.lock.\n"
+	"checks that\nthe project's installed packages match ggen.lock.\n\n" \
+	"--repair moves corrupt block files to blocks/quarantine/ (bytes "    \
+	"kept) and\nmarks the releases that lack them; moves a damaged "      \
+	"registry.db aside to\nregistry.db.corrupt-<UTC time> and rebuilds " \
+	"it from the signed records in\nthe block store, with the same "      \
+	"checks as a bundle import. Trust decisions\nabout other publishers " \
+	"live only in the database: the output lists them\nwith the `trust " \
+	"add` to run. Exits 0 when the node is consistent afterwards.\n"
 
 #define CMD_GC_HELP                                                           \
 	"usage: ggen market gc [--json]\n\n"                                 \

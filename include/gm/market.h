@@ -128,4 +128,47 @@ GM_EXTERN gm_err gm_market_car_import(struct gm_market *m, const char *path,
 				      struct gm_car_import_result *res,
 				      struct gm_diag *d);
 
+
+/* ---- repair: `ggen market verify --repair` (see gm/rebuild.h) ---- */
+
+#include <limits.h>
+
+#include "gm/rebuild.h"
+
+/* Per-item reports of a repair; any callback may be NULL. */
+struct gm_market_repair_cb {
+	void *ctx;
+	gm_rebuild_quarantine_fn quarantined;
+	gm_rebuild_content_fn incomplete;
+};
+
+struct gm_market_repair_result {
+	bool db_damaged;		  /* the database was damaged */
+	char db_problem[GM_DIAG_MAX];	  /* what was wrong with it */
+	bool db_rebuilt;		  /* and was rebuilt from blocks */
+	char moved_to[PATH_MAX];	  /* where the damaged one went */
+	struct gm_rebuild_quarantine_result blocks;
+	char quarantine_dir[PATH_MAX];	  /* <home>/blocks/quarantine */
+	struct gm_rebuild_result records; /* the record blocks ingested */
+	uint64_t incomplete; /* releases whose content is not complete */
+};
+
+/*
+ * Repairs the marketplace under home, which must not be open elsewhere in
+ * this process: (1) every corrupt block file is moved to the store's
+ * quarantine folder; (2) a damaged registry database (gm_rebuild_db_damaged)
+ * is moved aside and rebuilt from the record blocks (gm_rebuild_registry_
+ * file), while a sound one gets the record blocks it lacks (records held
+ * back for trust come in after `trust add`); (3) the content_state of every
+ * release is recomputed. The keys folder's own keys keep their trust
+ * (see gm/rebuild.h). res is filled as far as the repair went; release
+ * res->records with gm_rebuild_result_release() whatever the result.
+ * Errors: what stopped the repair (a registry that cannot be opened for
+ * another reason than damage, I/O, GM_ENOMEM).
+ */
+GM_EXTERN gm_err gm_market_repair(const char *home,
+				  const struct gm_market_repair_cb *cb,
+				  struct gm_market_repair_result *res,
+				  struct gm_diag *d);
+
 #endif

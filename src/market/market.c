@@ -451,3 +451,75 @@ gm_err gm_market_gc(struct gm_market *m, struct gm_store_gc_result *res,
 	gm_free(r.v);
 	return e;
 }
+
+/* ---- repair (gm/rebuild.h): quarantine, rebuild, content states ---- */
+
+gm_err gm_market_repair(const char *home, const struct gm_market_repair_cb *cb,
+			struct gm_market_repair_result *res, struct gm_diag *d)
+{
+	static const struct gm_market_repair_cb none = {NULL, NULL, NULL};
+	struct gm_rebuild_opts o = {NULL, 0};
+	struct gm_market *m = NULL;
+	struct gm_store *store = NULL;
+	char *blocks, *db, *keys;
+	gm_err e;
+
+	if (!cb)
+		cb = &none;
+	memset(res, 0, sizeof(*res));
+	blocks = gm_path_join(home, "blocks");
+	db = gm_path_join(home, "registry.db");
+	keys = gm_path_join(home, "keys");
+	if (!blocks || !db || !keys) {
+		e = GM_ENOMEM;
+		goto out;
+	}
+	snprintf(res->quarantine_dir, sizeof(res->quarantine_dir), "%s/%s",
+		 blocks, GM_REBUILD_QUARANTINE);
+	o.keys_dir = keys;
+	e = gm_fs_mkdir_p(home, 0700, d);
+	if (!e)
+		e = gm_store_open(&store, blocks, d);
+	if (!e)
+		e = gm_rebuild_quarantine(store, blocks, cb->quarantined,
+					  cb->ctx, &res->blocks, d);
+	if (e)
+		goto out;
+	{
+		struct gm_diag dd;
+
+		gm_diag_clear(&dd);
+		e = gm_rebuild_db_damaged(db, &res->db_damaged, &dd);
+		if (e) {
+			*d = dd;
+			goto out;
+		}
+		snprintf(res->db_problem, sizeof(res->db_problem), "%s",
+			 dd.msg);
+	}
+	if (res->db_damaged) {
+		e = gm_rebuild_registry_file(db, store, &o, &res->records,
+					     res->moved_to,
+					     sizeof(res->moved_to), d);
+		if (e)
+			goto out;
+		res->db_rebuilt = true;
+	}
+	gm_store_close(store);
+	store = NULL;
+	e = gm_market_open(&m, home, d);
+	if (!e && !res->db_rebuilt)
+		e = gm_rebuild_registry(m->reg, m->store, &o, &res->records,
+					d);
+	if (!e)
+		e = gm_rebuild_refresh_content(m->reg, m->store,
+					       cb->incomplete, cb->ctx,
+					       &res->incomplete, d);
+out:
+	gm_market_close(m);
+	gm_store_close(store);
+	gm_free(keys);
+	gm_free(db);
+	gm_free(blocks);
+	return e;
+}
