@@ -228,7 +228,8 @@ static gm_err ingest_rotation(struct gm_registry *reg,
 {
 	const struct gm_rec_rotation *rot = &r->rotation;
 	struct gm_publisher_state s;
-	bool changed = false;
+	struct gm_publisher_row old;
+	bool changed = false, pinned = false;
 	gm_err e;
 
 	e = gm_ingest_publisher_state(reg, rot->handle, &s, d);
@@ -240,14 +241,24 @@ static gm_err ingest_rotation(struct gm_registry *reg,
 		res->outcome = GM_INGEST_DUPLICATE;
 		return GM_OK;
 	}
-	/* The new key inherits the handle's trust: the old key vouched. */
+	/*
+	 * The new key inherits the handle's trust (the old key vouched) and
+	 * whether that trust was a decision made here (pinned): an explicit
+	 * distrust follows the handle to its new key, while a publisher
+	 * nobody decided on stays open to --trust-new.
+	 */
+	if (gm_registry_get_publisher(reg, rot->old_key, &old, NULL) == GM_OK) {
+		pinned = old.pinned;
+		gm_publisher_row_release(&old);
+	}
 	e = upsert_key(reg, rot->old_key, rot->handle, 0, NULL, rot->new_key,
 		       NULL, s.trust, now, d);
 	if (!e)
 		e = upsert_key(reg, rot->new_key, rot->handle, rot->seq, NULL,
 			       NULL, NULL, s.trust, now, d);
 	if (!e)
-		e = gm_registry_set_trust(reg, rot->new_key, s.trust, true, d);
+		e = gm_registry_set_trust(reg, rot->new_key, s.trust, pinned,
+					  d);
 	if (!e)
 		e = gm_registry_add_trust_record(reg, cid_text, rot->handle,
 						 GM_RECORD_ROTATION, rot->seq,

@@ -507,6 +507,86 @@ TEST(rotation_bounds_the_old_key)
 	env_close(&v);
 }
 
+/* Rotates k's handle to next (seq 2, k's last release 0). */
+static gm_err rotate(struct env *v, const struct gm_key *k,
+		     const struct gm_key *next)
+{
+	struct gm_record r;
+
+	gm_record_init(&r, GM_RECORD_ROTATION);
+	snprintf(r.rotation.handle, sizeof(r.rotation.handle), "%s",
+		 k->handle);
+	memcpy(r.rotation.old_key, k->pk, 32);
+	memcpy(r.rotation.new_key, next->pk, 32);
+	r.rotation.seq = 2;
+	r.rotation.last = 0;
+	r.rotation.time = 4000;
+	return put_record(v, &r, k, next, 0);
+}
+
+/*
+ * A rotation passes on the decision made about a handle, not more: the
+ * new key of a publisher nobody decided on can still be accepted with
+ * --trust-new (this test), and the new key of a distrusted one stays
+ * distrusted (the next).
+ */
+TEST(rotation_of_an_undecided_publisher_allows_trust_new)
+{
+	struct env v;
+	struct gm_key next;
+	struct gm_cid leaf;
+	struct gm_diag d;
+	struct gm_record r;
+
+	env_open(&v);
+	ASSERT_OK(gm_key_generate(&next, "other", 2000, NULL));
+	gm_record_init(&r, GM_RECORD_PUBLISHER);
+	snprintf(r.publisher.handle, sizeof(r.publisher.handle), "other");
+	memcpy(r.publisher.key, v.other.pk, 32);
+	r.publisher.seq = 1;
+	r.publisher.time = 1001;
+	ASSERT_OK(put_record(&v, &r, &v.other, NULL, 0));
+	ASSERT_OK(rotate(&v, &v.other, &next));
+	raw_leaf(&v, "n\n", &leaf);
+	gm_diag_clear(&d);
+	ASSERT_ERR(release(&v, &next, "other/n", "1.0.0", &leaf, 1, 0),
+		   GM_ETRUST);
+	ASSERT_OK(release(&v, &next, "other/n", "1.0.0", &leaf, 1,
+			  GM_INGEST_TRUST_NEW));
+	gm_key_release(&next);
+	env_close(&v);
+}
+
+TEST(rotation_keeps_a_distrust)
+{
+	struct env v;
+	struct gm_key next;
+	struct gm_cid leaf;
+	struct gm_diag d;
+	struct gm_record r;
+
+	env_open(&v);
+	ASSERT_OK(gm_key_generate(&next, "other", 2000, NULL));
+	register_key(&v, &v.other, 1, GM_TRUST_UNTRUSTED); /* trust revoke */
+	ASSERT_OK(rotate(&v, &v.other, &next));
+	raw_leaf(&v, "n\n", &leaf);
+	release_of(&r, &next, "other/n", "1.0.0", &leaf, 1);
+	{
+		struct gm_buf b;
+
+		gm_buf_init(&b, GM_RECORD_MAX);
+		ASSERT_OK(gm_record_sign(&r, &next, NULL, &b, NULL));
+		gm_diag_clear(&d);
+		ASSERT_ERR(gm_ingest_record(v.reg, v.store, b.data, b.len,
+					    GM_INGEST_TRUST_NEW, 0, NULL, &d),
+			   GM_ETRUST);
+		ASSERT(strstr(d.msg, "distrusted") != NULL);
+		gm_buf_release(&b);
+	}
+	gm_key_release(&next);
+	env_close(&v);
+}
+
 TEST(equivocation_kept_and_refused)
 {
 	struct env v;
