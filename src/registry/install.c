@@ -148,6 +148,19 @@ static bool exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+/* Whether the file at path holds exactly want. */
+static bool file_is(const char *path, const struct gm_buf *want)
+{
+	struct gm_buf b;
+	bool same;
+
+	gm_buf_init(&b, want->len + 1);
+	same = gm_fs_read_file(path, &b, NULL) == GM_OK &&
+	       b.len == want->len && !memcmp(b.data, want->data, b.len);
+	gm_buf_release(&b);
+	return same;
+}
+
 static gm_err move(const char *from, const char *to, struct gm_diag *d)
 {
 	if (rename(from, to) != 0)
@@ -1252,6 +1265,11 @@ static gm_err commit(struct gm_store *store, const struct gm_install_opts *o,
 	    (e = pathf(p, d, "%s/%s", ggen, TXN_NAME)))
 		goto out_staging;
 	e = gm_fs_write_atomic(p, tb.data, tb.len, 0644, d);
+	if (e && exists(p)) {
+		/* renamed in, only the folder sync failed: roll back by it */
+		journal = true;
+		goto out_undo;
+	}
 	if (e)
 		goto out_staging;
 	journal = true;
@@ -1276,8 +1294,20 @@ static gm_err commit(struct gm_store *store, const struct gm_install_opts *o,
 	if (crash_point(4))
 		goto crashed;
 	/* 4. the commit point */
-	if ((e = pathf(p, d, "%s/%s", o->project, GM_LOCKFILE_NAME)) ||
-	    (e = gm_fs_write_atomic(p, text->data, text->len, 0644, d)))
+	if ((e = pathf(p, d, "%s/%s", o->project, GM_LOCKFILE_NAME)))
+		goto out_undo;
+	e = gm_fs_write_atomic(p, text->data, text->len, 0644, d);
+	if (e && file_is(p, text)) {
+		/* renamed in, only the folder sync failed: it is committed,
+		 * and saying "failed" would be wrong */
+		note(o,
+		     "installed, but %s; a power cut before the next sync "
+		     "could bring back the old %s",
+		     d->msg, GM_LOCKFILE_NAME);
+		gm_diag_clear(d);
+		e = GM_OK;
+	}
+	if (e)
 		goto out_undo;
 	if (crash_point(5))
 		goto crashed;

@@ -57,6 +57,7 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "gm/manifest.h"
@@ -150,12 +151,116 @@ void gm__arena_free(void **mem)
 
 /* ---- errors and statements ------------------------------------------- */
 
+/*
+ * Why SQLite could not create a file. When creating its -wal or -journal
+ * fails (ENOSPC on a full disk), the unix VFS retries the open read-only,
+ * which fails with ENOENT, and reports SQLITE_CANTOPEN with that errno:
+ * "unable to open database file". Its "open" system call is wrapped (the
+ * VFS's own xSetSystemCall) to keep the errno of the creating open.
+ */
+static sqlite3_syscall_ptr real_open, real_pwrite, real_pwrite64;
+static _Thread_local int create_errno, write_errno;
+
+static int open_hook(const char *path, int flags, int mode)
+{
+	int fd = ((int (*)(const char *, int, int))real_open)(path, flags,
+							      mode);
+
+	if (fd < 0 && (flags & O_CREAT))
+		create_errno = errno;
+	return fd;
+}
+
+/*
+ * Likewise SQLite turns a failed page write into SQLITE_FULL only for
+ * ENOSPC; EDQUOT and EIO become "disk I/O error", and by the time it asks
+ * for errno the rollback has changed it. These keep the write's errno.
+ */
+static ssize_t pwrite_hook(int fd, const void *buf, size_t n, off_t off)
+{
+	ssize_t w = ((ssize_t(*)(int, const void *, size_t,
+				 off_t))real_pwrite)(fd, buf, n, off);
+
+	if (w < 0)
+		write_errno = errno;
+	return w;
+}
+
+static ssize_t pwrite64_hook(int fd, const void *buf, size_t n, off_t off)
+{
+	ssize_t w = ((ssize_t(*)(int, const void *, size_t,
+				 off_t))real_pwrite64)(fd, buf, n, off);
+
+	if (w < 0)
+		write_errno = errno;
+	return w;
+}
+
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+
+static void hook(sqlite3_vfs *vfs, const char *name, sqlite3_syscall_ptr *real,
+		 sqlite3_syscall_ptr fn)
+{
+	*real = vfs->xGetSystemCall(vfs, name);
+	if (*real && vfs->xSetSystemCall(vfs, name, fn) != SQLITE_OK)
+		*real = NULL;
+}
+
+static void install_hooks(void)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find("unix");
+
+	if (!vfs || vfs->iVersion < 3 || !vfs->xGetSystemCall)
+		return;
+	hook(vfs, "open", &real_open, (sqlite3_syscall_ptr)open_hook);
+	hook(vfs, "pwrite", &real_pwrite, (sqlite3_syscall_ptr)pwrite_hook);
+	/* pwrite64 takes an off64_t: the same type only when off_t is 64-bit */
+	if (sizeof(off_t) == 8)
+		hook(vfs, "pwrite64", &real_pwrite64,
+		     (sqlite3_syscall_ptr)pwrite64_hook);
+}
+
+/*
+ * SQLite's message, and for an I/O failure the system's reason too: SQLite
+ * says "unable to open database file" or "disk I/O error" when it could
+ * not create its -wal or write a page on a full disk. The reason is added
+ * only when it says more than SQLite (ENOENT from the read-only retry
+ * does not). Returns buf or SQLite's text; *sys is the errno or 0.
+ */
+static const char *sqlite_msg(sqlite3 *db, int rc, char *buf, size_t size,
+			      int *sys)
+{
+	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+	*sys = 0;
+	if ((rc & 0xff) == SQLITE_CANTOPEN && create_errno)
+		*sys = create_errno;
+	else if ((rc & 0xff) == SQLITE_IOERR && write_errno &&
+		 (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR))
+		*sys = write_errno;
+	else if (db && ((rc & 0xff) == SQLITE_IOERR ||
+			(rc & 0xff) == SQLITE_CANTOPEN ||
+			(rc & 0xff) == SQLITE_FULL))
+		*sys = sqlite3_system_errno(db);
+	if (*sys != ENOSPC && *sys != EDQUOT && *sys != EIO &&
+	    *sys != EROFS && *sys != EACCES && *sys != EPERM) {
+		*sys = 0;
+		return msg;
+	}
+	snprintf(buf, size, "%s (%s)", msg, strerror(*sys));
+	return buf;
+}
+
 gm_err gm__registry_sqlite_err(sqlite3 *db, int rc, struct gm_diag *d,
 			       const char *what)
 {
 	gm_err e;
-	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	char buf[GM_DIAG_MAX];
+	int sys;
+	const char *msg = sqlite_msg(db, rc, buf, sizeof(buf), &sys);
 
+	create_errno = 0;
+	write_errno = 0;
 	switch (rc & 0xff) {
 	case SQLITE_NOMEM:
 		e = GM_ENOMEM;
@@ -186,6 +291,8 @@ gm_err gm__registry_sqlite_err(sqlite3 *db, int rc, struct gm_diag *d,
 		e = GM_EIO;
 		break;
 	}
+	if (sys == ENOSPC || sys == EDQUOT)
+		e = GM_ENOSPC;
 	if (e == GM_ETIMEOUT)
 		return gm_diag_set(
 		    d, e,
@@ -447,13 +554,18 @@ gm_err gm_registry_open(struct gm_registry **out, const char *path,
 	r = gm_calloc(1, sizeof(*r));
 	if (!r)
 		return GM_ENOMEM;
+	pthread_once(&hook_once, install_hooks);
+	create_errno = 0;
+	write_errno = 0;
 	rc = sqlite3_open_v2(path, &r->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
+		char buf[GM_DIAG_MAX];
+		int sys;
+		const char *msg = sqlite_msg(r->db, rc, buf, sizeof(buf), &sys);
+
 		e = gm__registry_sqlite_err(r->db, rc, d, "open");
-		gm_diag_set(d, e == GM_EIO ? GM_EIO : e,
-			    "cannot open registry %s: %s", path,
-			    r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+		gm_diag_set(d, e, "cannot open registry %s: %s", path, msg);
 		goto out_close;
 	}
 	sqlite3_extended_result_codes(r->db, 1);
@@ -461,9 +573,12 @@ gm_err gm_registry_open(struct gm_registry **out, const char *path,
 	rc = sqlite3_exec(r->db, "PRAGMA journal_mode = WAL", wal_cb, mode,
 			  NULL);
 	if (rc != SQLITE_OK) {
+		char buf[GM_DIAG_MAX];
+		int sys;
+		const char *msg = sqlite_msg(r->db, rc, buf, sizeof(buf), &sys);
+
 		e = gm__registry_sqlite_err(r->db, rc, d, "open");
-		gm_diag_set(d, e, "cannot open registry %s: %s", path,
-			    sqlite3_errmsg(r->db));
+		gm_diag_set(d, e, "cannot open registry %s: %s", path, msg);
 		goto out_close;
 	}
 	if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
@@ -1876,8 +1991,8 @@ gm_err gm_registry_check(struct gm_registry *r, struct gm_diag *d)
 		if (!msg || strcmp(msg, "ok") != 0)
 			e = gm_diag_set(d, GM_ECORRUPT,
 					"registry integrity check failed: %s; "
-					"restore registry.db from a backup or "
-					"rebuild it from bundles",
+					"`ggen market verify --repair` "
+					"rebuilds it from the stored blocks",
 					msg ? msg : "(no message)");
 	}
 	sqlite3_finalize(st);
