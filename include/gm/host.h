@@ -23,7 +23,8 @@
  * whose output queue is full is not read, so the remote is held back by
  * its window in turn.
  * Limits: GM_HOST_MAX_CONNS connections (configurable), streams per
- * connection, GM_HOST_STREAM_OUT_MAX bytes queued per stream, a handshake
+ * connection, connections and inbound streams per peer (a connection over
+ * the per-peer cap is closed once its Noise handshake names the peer), GM_HOST_STREAM_OUT_MAX bytes queued per stream, a handshake
  * timeout. A connection that breaks a protocol or times out is closed with
  * the reason logged at debug level and counted in struct gm_host_stats;
  * other connections are unaffected. A connection that has had no open
@@ -44,6 +45,10 @@
 #define GM_ECHO_PROTOCOL "/ggen/echo/1.0.0"
 #define GM_HOST_MAX_CONNS 256
 #define GM_HOST_MAX_STREAMS 256
+/* Connections one peer may hold with us at once (both directions). */
+#define GM_HOST_MAX_CONNS_PER_PEER 4
+/* Streams one peer may have open with us across its connections. */
+#define GM_HOST_MAX_STREAMS_PER_PEER 512
 #define GM_HOST_MAX_LISTENERS 16
 #define GM_HOST_MAX_HANDLERS 32
 #define GM_HOST_HANDSHAKE_TIMEOUT_MS 10000
@@ -66,6 +71,8 @@ struct gm_host_config {
 	const struct gm_key *key;    /* Ed25519 with secret; copied */
 	size_t max_conns;	     /* 0: GM_HOST_MAX_CONNS */
 	size_t max_streams;	     /* per conn; 0: GM_HOST_MAX_STREAMS */
+	size_t max_conns_per_peer;   /* 0: GM_HOST_MAX_CONNS_PER_PEER */
+	size_t max_streams_per_peer; /* 0: GM_HOST_MAX_STREAMS_PER_PEER */
 	uint64_t handshake_timeout_ms; /* 0: GM_HOST_HANDSHAKE_TIMEOUT_MS */
 	uint64_t idle_timeout_ms;    /* 0: GM_HOST_IDLE_TIMEOUT_MS */
 	const char *agent_version;   /* NULL: "ggen/<version>" */
@@ -76,6 +83,7 @@ struct gm_host_stats {
 	uint64_t handshake_failed; /* closed before the upgrade finished */
 	uint64_t protocol_errors;  /* closed after, for a protocol error */
 	uint64_t refused_limit;	   /* refused for the connection cap */
+	uint64_t refused_peer;	   /* refused for the per-peer cap */
 	uint64_t timeouts;	   /* handshake timeouts */
 	uint64_t idle_closed;	   /* closed for idleness (err GM_OK) */
 };

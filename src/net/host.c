@@ -150,6 +150,7 @@ struct gm_host {
 	struct gm_noise_cache noise_cache;
 	struct gm_peerid id;
 	size_t max_conns, max_streams;
+	size_t max_conns_per_peer, max_streams_per_peer;
 	uint64_t hs_timeout_ms, idle_ms;
 	char *agent;
 	struct listener *listeners[GM_HOST_MAX_LISTENERS];
@@ -402,6 +403,12 @@ gm_err gm_host_new(struct gm_host **out, const struct gm_host_config *cfg,
 	}
 	gm_peerid_from_ed25519(&h->id, h->key.pk);
 	h->max_conns = cfg->max_conns ? cfg->max_conns : GM_HOST_MAX_CONNS;
+	h->max_conns_per_peer = cfg->max_conns_per_peer ?
+					cfg->max_conns_per_peer :
+					GM_HOST_MAX_CONNS_PER_PEER;
+	h->max_streams_per_peer = cfg->max_streams_per_peer ?
+					  cfg->max_streams_per_peer :
+					  GM_HOST_MAX_STREAMS_PER_PEER;
 	h->max_streams = cfg->max_streams ? cfg->max_streams :
 					    GM_HOST_MAX_STREAMS;
 	h->hs_timeout_ms = cfg->handshake_timeout_ms ?
@@ -932,14 +939,36 @@ static void stream_pump(struct gm_host_stream *s)
 			s->reset_seen ? GM_EIO : GM_OK);
 }
 
+/*
+ * Connections with c's peer other than c (past Noise, not closing), and
+ * the streams open on all of them and c.
+ */
+static void peer_load(const struct gm_host_conn *c, size_t *conns,
+		      size_t *streams)
+{
+	const struct gm_host_conn *o;
+
+	*conns = 0;
+	*streams = c->n_streams;
+	for (o = c->h->conns; o; o = o->next) {
+		if (o == c || o->closing || o->close_pending ||
+		    o->stage < ST_MSS_MUX || !gm_peerid_equal(&o->peer, &c->peer))
+			continue;
+		(*conns)++;
+		*streams += o->n_streams;
+	}
+}
+
 static void stream_inbound(struct gm_host_conn *c, uint32_t id)
 {
 	struct gm_host *h = c->h;
 	struct gm_host_stream *s;
+	size_t pc, ps;
 
-	if (c->n_streams >= h->max_streams) {
-		gm_debug("host: stream %u refused: %zu streams open", id,
-			 c->n_streams);
+	peer_load(c, &pc, &ps);
+	if (c->n_streams >= h->max_streams || ps >= h->max_streams_per_peer) {
+		gm_debug("host: stream %u refused: %zu streams open (%zu "
+			 "from this peer)", id, c->n_streams, ps);
 		gm_yamux_reset_stream(c->yamux, id);
 		return;
 	}
@@ -1445,6 +1474,7 @@ static gm_err raw_input(struct gm_host_conn *c, const uint8_t *p, size_t n,
 			struct gm_diag *d)
 {
 	struct gm_buf out, pt, rest;
+	size_t pc, ps;
 	gm_err e = GM_OK;
 
 	gm_buf_init(&out, CONN_BUF_MAX);
@@ -1491,6 +1521,18 @@ static gm_err raw_input(struct gm_host_conn *c, const uint8_t *p, size_t n,
 					"dialed %s but the remote is %s; check "
 					"the /p2p part of the address",
 					want, got);
+			goto release;
+		}
+		peer_load(c, &pc, &ps);
+		if (pc >= c->h->max_conns_per_peer) {
+			char who[GM_PEERID_MAX_STR];
+
+			c->h->stats.refused_peer++;
+			gm_peerid_format(&c->peer, who, sizeof(who));
+			e = gm_diag_set(d, GM_ELIMIT, "%s already has %zu "
+					"connections with us, the most one "
+					"peer may have",
+					who, pc);
 			goto release;
 		}
 		c->stage = ST_MSS_MUX;

@@ -875,6 +875,88 @@ TEST(host_stream_cap_per_connection)
 	teardown(&f);
 }
 
+/*
+ * Per-peer caps: b lets a peer hold 2 connections and 3 streams. a's
+ * third connection is closed once Noise names it (counted as
+ * refused_peer); across a's two connections the fourth stream is reset;
+ * a second peer c is not affected by a's load.
+ */
+TEST(host_per_peer_caps)
+{
+	struct fix f;
+	struct gm_host_config cfg;
+	struct gm_host_conn *c1, *c2;
+	struct gm_multiaddr ma;
+	struct gm_host *c;
+	struct gm_key kc;
+	struct collect col[4];
+	int closed = 0, i, refused = 0;
+	uint8_t seed[32];
+
+	memset(&f, 0, sizeof(f));
+	ASSERT_EQ(uv_loop_init(&f.loop), 0);
+	make_host(&f, &f.a, &f.ka, 1, 0);
+	memset(seed, 2, sizeof(seed));
+	ASSERT_OK(gm_key_from_seed(&f.kb, "node", seed, 0, NULL));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.loop = &f.loop;
+	cfg.key = &f.kb;
+	cfg.max_conns_per_peer = 2;
+	cfg.max_streams_per_peer = 3;
+	ASSERT_OK(gm_host_new(&f.b, &cfg, NULL));
+	gm_host_set_observer(f.b, observer, &f);
+	ASSERT_OK(gm_multiaddr_parse(&ma, "/ip4/127.0.0.1/tcp/0", 20, NULL));
+	ASSERT_OK(gm_host_listen(f.b, &ma, NULL));
+	connect_ab(&f);
+	c1 = f.conn;
+	f.dialed = 0;
+	connect_ab(&f);
+	c2 = f.conn;
+	ASSERT(c1 != c2);
+	run_until(&f, &f.connected_b, 2, 5000);
+	/* the third: a's side may finish before b has read a's last
+	 * handshake message, so wait for b's verdict */
+	f.dialed = 0;
+	addr_of(&f, f.b, gm_host_peerid(f.b), &ma);
+	ASSERT_OK(gm_host_dial(f.a, &ma, 5000, on_dialed, &f, NULL));
+	run_until(&f, &f.dialed, 1, 5000);
+	for (i = 0; i < 1000 && gm_host_stats(f.b).refused_peer == 0; i++)
+		uv_run(&f.loop, UV_RUN_ONCE);
+	ASSERT_EQ(gm_host_stats(f.b).refused_peer, 1);
+	ASSERT_EQ(f.connected_b, 2);
+	/* streams: 2 on c1, 2 on c2; b lets 3 through (the identify
+	 * streams are over by now) */
+	run_until(&f, &f.identified_b, 2, 5000);
+	run_until(&f, &f.identified_a, 2, 5000);
+	memset(col, 0, sizeof(col));
+	for (i = 0; i < 4; i++) {
+		col[i].n_closed = &closed;
+		ASSERT_OK(gm_host_stream_open(i < 2 ? c1 : c2,
+					      GM_ECHO_PROTOCOL, collect_fn,
+					      &col[i], NULL, NULL));
+	}
+	run_until(&f, &closed, 1, 5000);
+	for (i = 0; i < 4; i++)
+		refused += col[i].closed && col[i].err != GM_OK;
+	ASSERT_EQ(refused, 1);
+	/* another peer is not held back by a's load */
+	memset(seed, 3, sizeof(seed));
+	ASSERT_OK(gm_key_from_seed(&kc, "node", seed, 0, NULL));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.loop = &f.loop;
+	cfg.key = &kc;
+	ASSERT_OK(gm_host_new(&c, &cfg, NULL));
+	f.dialed = 0;
+	ASSERT_OK(gm_host_dial(c, &ma, 5000, on_dialed, &f, NULL));
+	run_until(&f, &f.dialed, 1, 5000);
+	ASSERT_OK(f.dial_err);
+	run_until(&f, &f.connected_b, 3, 5000);
+	ASSERT_EQ(gm_host_stats(f.b).refused_peer, 1);
+	gm_host_free(c);
+	gm_key_release(&kc);
+	teardown(&f);
+}
+
 struct mute {
 	uv_tcp_t srv;
 	uv_tcp_t peer;

@@ -70,6 +70,9 @@ static void make_host(struct fix *f, struct gm_host **h, struct gm_key *k,
 	cfg.loop = &f->loop;
 	cfg.key = k;
 	cfg.max_conns = max_conns;
+	/* every connection here comes from the one peer a */
+	cfg.max_conns_per_peer = max_conns ? max_conns : GM_HOST_MAX_CONNS;
+	cfg.max_streams_per_peer = GM_HOST_MAX_CONNS * GM_HOST_MAX_STREAMS;
 	cfg.idle_timeout_ms = idle_ms;
 	ASSERT_OK(gm_host_new(h, &cfg, NULL));
 	gm_host_set_observer(*h, observer, f);
