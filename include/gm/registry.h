@@ -332,12 +332,26 @@ GM_EXTERN gm_err gm_registry_release_seq_max(struct gm_registry *r,
 					     struct gm_diag *d);
 
 /*
- * Fills idx (gm/resolve.h) so the resolver reads the registry: versions of
- * a package are its release rows (equivocation evidence left out), the
- * dependencies of a version those of its row. The index borrows reg.
+ * What the resolver sees of the registry (a value the caller fills and
+ * keeps alive while idx is used): reg, and optionally the lock entries
+ * pinned to their version (pins, with pinned[i] for pins->entries[i]).
+ */
+struct gm_lockfile;
+struct gm_registry_view {
+	struct gm_registry *reg;
+	const struct gm_lockfile *pins; /* NULL: no pins */
+	const bool *pinned;		/* per pins entry */
+};
+
+/*
+ * Fills idx (gm/resolve.h) so the resolver reads v: versions of a package
+ * are its release rows, newest first (equivocation evidence left out;
+ * GM_EINTEGRITY when there is nothing else; only the pinned version when
+ * pinned; GM_ENOENT for none), the dependencies of a version those of its
+ * usable row. The index borrows v.
  */
 struct gm_resolve_index;
-GM_EXTERN void gm_registry_resolve_index(struct gm_registry *reg,
+GM_EXTERN void gm_registry_resolve_index(struct gm_registry_view *v,
 					 struct gm_resolve_index *idx);
 
 /*

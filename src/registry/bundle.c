@@ -100,6 +100,7 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 			struct gm_diag *d)
 {
 	struct gm_resolve_index idx;
+	struct gm_registry_view view = {reg, NULL, NULL};
 	struct gm_resolve_result rr;
 	struct exporter x;
 	struct pick *picks = NULL;
@@ -116,7 +117,7 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 	x.d = d;
 	gm_cidset_init(&x.seen);
 	gm_resolve_result_init(&rr);
-	gm_registry_resolve_index(reg, &idx);
+	gm_registry_resolve_index(&view, &idx);
 	e = gm_resolve(&idx, reqs, n, NULL, &rr, d);
 	if (e)
 		goto out;

@@ -66,6 +66,8 @@
 #include "gm/record.h"
 #include "gm/unixfs.h"
 
+#include "registry_int.h"
+
 #define TXN_NAME "txn"
 #define TXN_MAX 4096
 #define ID_MAX (2 * GM_PACKAGE_NAME_MAX + 2)
@@ -752,117 +754,12 @@ out:
 	return e;
 }
 
-/* ---- the registry as a resolver index ---- */
-
-struct index_ctx {
-	struct gm_registry *reg;
-	const struct gm_lockfile *pins; /* NULL: no pins */
-	const bool *pinned;		/* per pins entry */
-};
+/* ---- package ids ---- */
 
 static gm_err split_id(const char *id, char ns[GM_PACKAGE_NAME_MAX + 1],
 		       char name[GM_PACKAGE_NAME_MAX + 1], struct gm_diag *d)
 {
 	return gm_package_id_parse(id, strlen(id), ns, name, d);
-}
-
-static const struct gm_semver *pin_of(const struct index_ctx *x, const char *ns,
-				      const char *name)
-{
-	const struct gm_lock_entry *e;
-
-	if (!x->pins)
-		return NULL;
-	e = gm_lockfile_find(x->pins, ns, name);
-	if (!e || !x->pinned[e - x->pins->entries])
-		return NULL;
-	return &e->version;
-}
-
-static gm_err idx_versions(void *ctx, const char *id,
-			   struct gm_resolve_sink *sink, struct gm_diag *d)
-{
-	struct index_ctx *x = ctx;
-	char ns[GM_PACKAGE_NAME_MAX + 1], name[GM_PACKAGE_NAME_MAX + 1];
-	const struct gm_semver *pin, *prev = NULL;
-	struct gm_release_list l;
-	size_t i, any = 0, evidence = 0;
-	gm_err e;
-
-	if (split_id(id, ns, name, NULL))
-		return GM_ENOENT;
-	pin = pin_of(x, ns, name);
-	e = gm_registry_find_releases(x->reg, ns, name, &l, d);
-	for (i = 0; !e && i < l.n; i++) {
-		const struct gm_release_row *r = &l.rows[i];
-
-		if (r->equivocation) {
-			evidence++;
-			continue;
-		}
-		if (pin && gm_semver_cmp(pin, &r->semver) != 0)
-			continue;
-		if (prev && gm_semver_cmp(prev, &r->semver) == 0)
-			continue;
-		e = gm_resolve_sink_version(sink, r->version,
-					    strlen(r->version));
-		prev = &r->semver;
-		any++;
-	}
-	if (!e && !any && evidence)
-		e = gm_diag_set(d, GM_EINTEGRITY,
-				"equivocation: every release of %s has two "
-				"different signed contents for its version; "
-				"refusing to install it (see `ggen market info "
-				"%s`)",
-				id, id);
-	gm_release_list_free(&l);
-	if (e)
-		return e;
-	return any ? GM_OK : GM_ENOENT;
-}
-
-/* The row used for ns/name@version: the first that is not evidence. */
-static const struct gm_release_row *usable_row(const struct gm_release_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (!l->rows[i].equivocation)
-			return &l->rows[i];
-	return l->n ? &l->rows[0] : NULL;
-}
-
-static gm_err idx_deps(void *ctx, const char *id, const char *version,
-		       struct gm_resolve_sink *sink, struct gm_diag *d)
-{
-	struct index_ctx *x = ctx;
-	char ns[GM_PACKAGE_NAME_MAX + 1], name[GM_PACKAGE_NAME_MAX + 1];
-	const struct gm_release_row *r;
-	struct gm_release_list l;
-	size_t i;
-	gm_err e;
-
-	if ((e = split_id(id, ns, name, d)))
-		return e;
-	e = gm_registry_find_release(x->reg, ns, name, version, &l, d);
-	r = e ? NULL : usable_row(&l);
-	for (i = 0; r && !e && i < r->n_deps; i++) {
-		char dep[ID_MAX];
-		int n = snprintf(dep, sizeof(dep), "%s/%s", r->deps[i].ns,
-				 r->deps[i].name);
-		const char *req = r->deps[i].req ? r->deps[i].req : "*";
-
-		if (n < 0 || (size_t)n >= sizeof(dep))
-			e = gm_diag_set(d, GM_EFORMAT,
-					"%s@%s has a malformed dependency", id,
-					version);
-		else
-			e = gm_resolve_sink_dep(sink, dep, (size_t)n, req,
-						strlen(req));
-	}
-	gm_release_list_free(&l);
-	return e;
 }
 
 /* ---- checking one chosen release and making its lock entry ---- */
@@ -913,7 +810,7 @@ static gm_err check_pick(struct gm_registry *reg, const char *ns,
 		e = prefix(d, e, "%s@%s", id, version);
 		goto out_list;
 	}
-	row = usable_row(&l);
+	row = gm__release_usable_row(&l);
 	if (!row) {
 		e = gm_diag_set(d, GM_ENOENT, "%s@%s is not in the registry",
 				id, version);
@@ -1497,12 +1394,13 @@ static gm_err resolve(struct gm_registry *reg, const struct gm_install_opts *o,
 		      const struct gm_lockfile *ol, const struct plan *p,
 		      struct gm_resolve_result *rr, struct gm_diag *d)
 {
-	struct index_ctx x = {reg, NULL, NULL};
-	struct gm_resolve_index idx = {&x, idx_versions, idx_deps};
+	struct gm_registry_view x = {reg, NULL, NULL};
+	struct gm_resolve_index idx;
 	struct gm_resolve_result free_rr;
 	struct gm_buf moved;
 	gm_err e;
 
+	gm_registry_resolve_index(&x, &idx);
 	if (ol->n && any_pinned(p, ol->n)) {
 		x.pins = ol;
 		x.pinned = p->pinned;

@@ -24,4 +24,13 @@ void *gm__arena_alloc(void **mem, size_t n);
 char *gm__arena_strndup(void **mem, const char *s, size_t len);
 void gm__arena_free(void **mem);
 
+/*
+ * The row that stands for a version in l: the first that is not kept only
+ * as equivocation evidence, else the first (NULL for an empty list).
+ */
+struct gm_release_list;
+struct gm_release_row;
+const struct gm_release_row *
+gm__release_usable_row(const struct gm_release_list *l);
+
 #endif
