@@ -15,7 +15,10 @@
  * initialization, fed transport frames. All keys are fixed, so a seed made
  * from a real initiator (see below) reaches every state. Mode 2 runs a
  * real handshake in which the initiator's message 3 carries the input as
- * its NoiseHandshakePayload, so the payload decoder sees every input.
+ * its NoiseHandshakePayload, so the payload decoder sees every input;
+ * it runs three times, by a plain responder and twice by one with the
+ * host's struct gm_noise_cache (a miss, then a hit for a payload that
+ * verified), which must all agree.
  *
  * Invariants checked:
  *   - feeding everything at once and feeding it in chunks give the same
@@ -45,6 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static struct gm_key ki, kr;
 static uint8_t is[32], ie[32], rs[32], re[32];
 static struct gm_noise_cipher rx_template;
+static struct gm_noise_cache rcache; /* the responder's, as a host has */
 static bool ready;
 static bool verbose; /* GM_FUZZ_NOISE_VERBOSE set: print each result */
 
@@ -145,6 +149,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	gm_buf_release(&pt);
 	gm_buf_release(&hs);
 	gm_buf_release(&tr);
+	if (gm_noise_cache_init(&rcache, &kr, rs, NULL))
+		die("cache");
 	ready = true;
 	return 0;
 }
@@ -205,8 +211,12 @@ static void run(uint8_t mode, size_t chunk, const uint8_t *p, size_t n,
 	gm_noise_release(&s);
 }
 
-/* Mode 2: a real handshake whose message 3 carries payload p. */
-static void run_payload(const uint8_t *p, size_t n)
+/*
+ * Mode 2: a real handshake whose message 3 carries payload p; the
+ * responder uses cache when not NULL. Returns the result of message 3.
+ */
+static gm_err run_payload(const uint8_t *p, size_t n,
+			  struct gm_noise_cache *cache)
 {
 	struct gm_noise_hs hi;
 	struct gm_noise r;
@@ -214,12 +224,13 @@ static void run_payload(const uint8_t *p, size_t n)
 	gm_err e;
 
 	if (n > 60000)
-		return;
+		return GM_OK;
 	gm_buf_init(&a, OUT_LIMIT);
 	gm_buf_init(&b, OUT_LIMIT);
 	gm_buf_init(&pt, OUT_LIMIT);
 	if (gm_noise_hs_init(&hi, true, NULL, 0, is, ie, NULL) ||
-	    gm_noise_init(&r, false, &kr, rs, re, NULL) ||
+	    (cache ? gm_noise_init_cached(&r, false, cache, re, NULL) :
+		     gm_noise_init(&r, false, &kr, rs, re, NULL)) ||
 	    gm_noise_start(&r, &b, NULL) || gm_buf_append(&a, "\0\0", 2) ||
 	    gm_noise_hs_write(&hi, NULL, 0, &a, NULL))
 		die("mode 2 message 1");
@@ -248,6 +259,7 @@ static void run_payload(const uint8_t *p, size_t n)
 	gm_buf_release(&a);
 	gm_buf_release(&b);
 	gm_buf_release(&pt);
+	return e;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -260,7 +272,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	mode = data[0] % 3;
 	if (mode == 2) {
-		run_payload(data + 2, size - 2);
+		/* the host's cache must not change any verdict, the first
+		 * time (a miss) or the second (a hit if it verified) */
+		gm_err plain = run_payload(data + 2, size - 2, NULL);
+
+		if (run_payload(data + 2, size - 2, &rcache) != plain ||
+		    run_payload(data + 2, size - 2, &rcache) != plain)
+			die("mode 2: the cached responder disagrees");
 		return 0;
 	}
 	chunk = data[1] ? data[1] : 1;
