@@ -209,6 +209,15 @@ GM_EXTERN gm_err gm_host_stream_write(struct gm_host_stream *s,
 				      const void *data, size_t len);
 /* Bytes queued and not yet accepted by the remote's window. */
 GM_EXTERN size_t gm_host_stream_queued(const struct gm_host_stream *s);
+/*
+ * Stops (paused true) or resumes delivering DATA on s. While paused,
+ * what arrives stays in the stream's Yamux buffer and no window updates
+ * go out, so the remote is held back by its window (256 KiB). EOF is
+ * delivered only after the data before it. Resuming delivers from the
+ * loop. A handler that cannot keep up pauses instead of buffering.
+ */
+GM_EXTERN void gm_host_stream_pause_read(struct gm_host_stream *s,
+					 bool paused);
 /* Closes our side once the queued data is sent. */
 GM_EXTERN void gm_host_stream_close_write(struct gm_host_stream *s);
 /* Resets the stream; its CLOSED event follows from the loop. */

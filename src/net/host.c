@@ -74,6 +74,7 @@ struct gm_host_stream {
 	bool reset_seen;
 	bool dead;
 	bool want_writable; /* deliver WRITABLE once out drains */
+	bool read_paused;   /* gm_host_stream_pause_read */
 	struct gm_mss mss;
 	const char *want[1]; /* outbound: the proposal */
 	char *want_str;
@@ -900,6 +901,7 @@ static void stream_pump(struct gm_host_stream *s)
 
 	stream_flush(s, s->negotiated ? 0 : SIZE_MAX);
 	while (!s->dead && gm_yamux_readable(y, s->id) &&
+	       !(s->negotiated && s->read_paused) &&
 	       (!s->negotiated || !builtin_echoes(s) ||
 		s->out.len - s->out_off < STREAM_HIGH_WATER)) {
 		if (gm_yamux_read(y, s->id, buf, sizeof(s->c->h->pbuf),
@@ -934,7 +936,9 @@ static void stream_pump(struct gm_host_stream *s)
 		}
 	}
 	stream_flush(s, s->negotiated ? 0 : SIZE_MAX);
-	if (gm_yamux_stream_state(y, s->id) == GM_YAMUX_CLOSED)
+	/* closed both ways: final once a paused reader has had its data */
+	if (gm_yamux_stream_state(y, s->id) == GM_YAMUX_CLOSED &&
+	    (s->reset_seen || !gm_yamux_readable(y, s->id)))
 		deliver(s, GM_HOST_STREAM_CLOSED, NULL, 0,
 			s->reset_seen ? GM_EIO : GM_OK);
 }
@@ -1059,6 +1063,15 @@ void gm_host_stream_close_write(struct gm_host_stream *s)
 		return;
 	s->fin_wanted = true;
 	kick(s->c);
+}
+
+void gm_host_stream_pause_read(struct gm_host_stream *s, bool paused)
+{
+	if (s->dead || s->read_paused == paused)
+		return;
+	s->read_paused = paused;
+	if (!paused)
+		kick(s->c);
 }
 
 void gm_host_stream_reset(struct gm_host_stream *s)
