@@ -27,7 +27,9 @@
  * the per-peer cap is closed once its Noise handshake names the peer), GM_HOST_STREAM_OUT_MAX bytes queued per stream, a handshake
  * timeout. A connection that breaks a protocol or times out is closed with
  * the reason logged at debug level and counted in struct gm_host_stats;
- * other connections are unaffected. A connection that has had no open
+ * other connections are unaffected. A peer closed that way
+ * GM_HOST_BAN_AFTER_ERRORS times is banned for GM_HOST_BAN_MS (by its peer
+ * id, once Noise has proved it). A connection that has had no open
  * stream for the idle timeout (keepalive pings do not count) is closed
  * too, with err GM_OK, and counted as idle_closed.
  */
@@ -49,6 +51,13 @@
 #define GM_HOST_MAX_CONNS_PER_PEER 4
 /* Streams one peer may have open with us across its connections. */
 #define GM_HOST_MAX_STREAMS_PER_PEER 512
+/*
+ * Penalties: a peer whose connections we close this many times for
+ * breaking a protocol (malformed or oversized frames, window violations,
+ * floods) within GM_HOST_BAN_MS is refused for GM_HOST_BAN_MS.
+ */
+#define GM_HOST_BAN_AFTER_ERRORS 3
+#define GM_HOST_BAN_MS (10u * 60 * 1000)
 #define GM_HOST_MAX_LISTENERS 16
 #define GM_HOST_MAX_HANDLERS 32
 #define GM_HOST_HANDSHAKE_TIMEOUT_MS 10000
@@ -73,6 +82,8 @@ struct gm_host_config {
 	size_t max_streams;	     /* per conn; 0: GM_HOST_MAX_STREAMS */
 	size_t max_conns_per_peer;   /* 0: GM_HOST_MAX_CONNS_PER_PEER */
 	size_t max_streams_per_peer; /* 0: GM_HOST_MAX_STREAMS_PER_PEER */
+	uint32_t ban_after_errors;   /* 0: GM_HOST_BAN_AFTER_ERRORS */
+	uint64_t ban_ms;	     /* 0: GM_HOST_BAN_MS */
 	uint64_t handshake_timeout_ms; /* 0: GM_HOST_HANDSHAKE_TIMEOUT_MS */
 	uint64_t idle_timeout_ms;    /* 0: GM_HOST_IDLE_TIMEOUT_MS */
 	const char *agent_version;   /* NULL: "ggen/<version>" */
@@ -84,6 +95,8 @@ struct gm_host_stats {
 	uint64_t protocol_errors;  /* closed after, for a protocol error */
 	uint64_t refused_limit;	   /* refused for the connection cap */
 	uint64_t refused_peer;	   /* refused for the per-peer cap */
+	uint64_t bans;		   /* peers banned for protocol errors */
+	uint64_t refused_banned;   /* connections of banned peers refused */
 	uint64_t timeouts;	   /* handshake timeouts */
 	uint64_t idle_closed;	   /* closed for idleness (err GM_OK) */
 };
@@ -136,6 +149,13 @@ GM_EXTERN void gm_host_set_observer(struct gm_host *h, gm_host_event_fn fn,
 				    void *ctx);
 /* Counters since creation. */
 GM_EXTERN struct gm_host_stats gm_host_stats(const struct gm_host *h);
+/*
+ * Milliseconds left of peer's ban (0: not banned). A banned peer's
+ * connections are closed once Noise names it, and dials to it fail at
+ * once with GM_EPERM.
+ */
+GM_EXTERN uint64_t gm_host_peer_banned_ms(const struct gm_host *h,
+					  const struct gm_peerid *peer);
 /* Connections open now (any stage). */
 GM_EXTERN size_t gm_host_conn_count(const struct gm_host *h);
 

@@ -60,6 +60,18 @@
 
 enum conn_stage { ST_CONNECTING, ST_MSS_SEC, ST_NOISE, ST_MSS_MUX, ST_READY };
 
+/*
+ * Protocol errors of one peer, remembered for ban_ms (the oldest slot is
+ * reused when all are taken: a flood of fresh identities cannot grow it).
+ */
+#define PENALTY_SLOTS 256
+struct penalty {
+	struct gm_peerid peer;
+	uint32_t errors;
+	uint64_t last_ms;      /* when the last error counted */
+	uint64_t banned_until; /* loop time; 0: not banned */
+};
+
 enum builtin { B_NONE, B_IDENTIFY_OUT, B_IDENTIFY, B_PUSH, B_PING, B_ECHO };
 
 struct gm_host_stream {
@@ -121,6 +133,7 @@ struct gm_host_conn {
 	bool has_expected;
 	struct gm_peerid expected;
 	struct gm_peerid peer;
+	bool peer_known; /* Noise named it and it was admitted */
 	struct gm_multiaddr remote;
 	struct gm_mss mss;
 	bool mss_live;
@@ -152,6 +165,9 @@ struct gm_host {
 	struct gm_peerid id;
 	size_t max_conns, max_streams;
 	size_t max_conns_per_peer, max_streams_per_peer;
+	uint32_t ban_after;
+	uint64_t ban_ms;
+	struct penalty penalties[PENALTY_SLOTS];
 	uint64_t hs_timeout_ms, idle_ms;
 	char *agent;
 	struct listener *listeners[GM_HOST_MAX_LISTENERS];
@@ -407,6 +423,9 @@ gm_err gm_host_new(struct gm_host **out, const struct gm_host_config *cfg,
 	h->max_conns_per_peer = cfg->max_conns_per_peer ?
 					cfg->max_conns_per_peer :
 					GM_HOST_MAX_CONNS_PER_PEER;
+	h->ban_after = cfg->ban_after_errors ? cfg->ban_after_errors :
+					       GM_HOST_BAN_AFTER_ERRORS;
+	h->ban_ms = cfg->ban_ms ? cfg->ban_ms : GM_HOST_BAN_MS;
 	h->max_streams_per_peer = cfg->max_streams_per_peer ?
 					  cfg->max_streams_per_peer :
 					  GM_HOST_MAX_STREAMS_PER_PEER;
@@ -1303,12 +1322,69 @@ static void conn_close_now(struct gm_host_conn *c)
 	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
 }
 
+/* peer's slot, or NULL; with make, a new one (reusing the oldest). */
+static struct penalty *penalty_of(struct gm_host *h,
+				  const struct gm_peerid *peer, bool make)
+{
+	struct penalty *p, *oldest = &h->penalties[0];
+	size_t i;
+
+	for (i = 0; i < PENALTY_SLOTS; i++) {
+		p = &h->penalties[i];
+		if (p->peer.len && gm_peerid_equal(&p->peer, peer))
+			return p;
+		if (p->last_ms < oldest->last_ms)
+			oldest = p;
+	}
+	if (!make)
+		return NULL;
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->peer = *peer;
+	return oldest;
+}
+
+uint64_t gm_host_peer_banned_ms(const struct gm_host *h,
+				const struct gm_peerid *peer)
+{
+	struct penalty *p = penalty_of((struct gm_host *)h, peer, false);
+	uint64_t now = uv_now(h->loop);
+
+	return p && p->banned_until > now ? p->banned_until - now : 0;
+}
+
+/* Counts a protocol error against c's peer; bans it at ban_after. */
+static void penalise(struct gm_host_conn *c, gm_err e)
+{
+	struct gm_host *h = c->h;
+	uint64_t now = uv_now(h->loop);
+	char who[GM_PEERID_MAX_STR];
+	struct penalty *p;
+
+	if (!c->peer_known ||
+	    (e != GM_EPROTO && e != GM_EFORMAT && e != GM_ELIMIT))
+		return;
+	p = penalty_of(h, &c->peer, true);
+	if (now - p->last_ms > h->ban_ms)
+		p->errors = 0;
+	p->errors++;
+	p->last_ms = now;
+	if (p->errors < h->ban_after || p->banned_until > now)
+		return;
+	p->banned_until = now + h->ban_ms;
+	p->errors = 0;
+	h->stats.bans++;
+	gm_peerid_format(&c->peer, who, sizeof(who));
+	gm_info("host: banned %s for %" PRIu64 " s after %u protocol errors",
+		who, h->ban_ms / 1000, h->ban_after);
+}
+
 static void conn_close(struct gm_host_conn *c, gm_err e, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (c->closing || c->close_pending)
 		return;
+	penalise(c, e);
 	c->close_err = e;
 	va_start(ap, fmt);
 	vsnprintf(c->close_reason, sizeof(c->close_reason), fmt, ap);
@@ -1488,6 +1564,7 @@ static gm_err raw_input(struct gm_host_conn *c, const uint8_t *p, size_t n,
 {
 	struct gm_buf out, pt, rest;
 	size_t pc, ps;
+	uint64_t ban;
 	gm_err e = GM_OK;
 
 	gm_buf_init(&out, CONN_BUF_MAX);
@@ -1536,6 +1613,17 @@ static gm_err raw_input(struct gm_host_conn *c, const uint8_t *p, size_t n,
 					want, got);
 			goto release;
 		}
+		if ((ban = gm_host_peer_banned_ms(c->h, &c->peer))) {
+			char who[GM_PEERID_MAX_STR];
+
+			c->h->stats.refused_banned++;
+			gm_peerid_format(&c->peer, who, sizeof(who));
+			e = gm_diag_set(d, GM_EPERM, "%s is banned for another "
+					"%" PRIu64 " s after repeated protocol "
+					"errors",
+					who, (ban + 999) / 1000);
+			goto release;
+		}
 		peer_load(c, &pc, &ps);
 		if (pc >= c->h->max_conns_per_peer) {
 			char who[GM_PEERID_MAX_STR];
@@ -1549,6 +1637,7 @@ static gm_err raw_input(struct gm_host_conn *c, const uint8_t *p, size_t n,
 			goto release;
 		}
 		c->stage = ST_MSS_MUX;
+		c->peer_known = true;
 		if (c->outbound)
 			e = gm_mss_init_dialer(&c->mss, mss_yamux, 1, d);
 		else
@@ -1604,8 +1693,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	c->busy--;
 	if (e)
 		conn_close(c, e, "%s", d.msg[0] ? d.msg : gm_strerror(e));
-	else
-		service(c);
+	/* also carries out a close asked for while busy (a Yamux error
+	 * event seen inside raw_input), which conn_close above skips */
+	service(c);
 	corked_end(c);
 }
 
@@ -1779,6 +1869,12 @@ gm_err gm_host_dial(struct gm_host *h, const struct gm_multiaddr *ma,
 		return gm_diag_set(d, GM_EPERM, "the host is shutting down");
 	if ((e = ma_to_sockaddr(ma, &ss, &has_peer, &peer, d)))
 		return e;
+	if (has_peer && gm_host_peer_banned_ms(h, &peer))
+		return gm_diag_set(d, GM_EPERM, "that peer is banned for "
+				   "another %" PRIu64 " s after repeated "
+				   "protocol errors",
+				   (gm_host_peer_banned_ms(h, &peer) + 999) /
+					   1000);
 	if (h->n_conns >= h->max_conns)
 		return gm_diag_set(d, GM_ELIMIT, "connection limit of %zu "
 				   "reached", h->max_conns);

@@ -7,6 +7,8 @@
 
 #include "gm/alloc.h"
 #include "gm/host.h"
+#include "gm/multistream.h"
+#include "gm/noise.h"
 #include "gm/yamux.h"
 
 struct fix {
@@ -628,6 +630,241 @@ TEST(host_garbage_closed_others_unaffected)
 	ASSERT(gm_host_stats(f.b).handshake_failed >= 2);
 	do_pings(&f, 3);
 	ASSERT_EQ(gm_host_conn_count(f.b), 1);
+	teardown(&f);
+}
+
+/*
+ * An authenticated peer that breaks Yamux: it goes through multistream,
+ * Noise (with key k) and multistream for /yamux/1.0.0 with the sans-IO
+ * cores, then sends a frame of Yamux version 1. The host closes it with
+ * GM_EPROTO, which counts against k's peer id.
+ */
+struct evil {
+	uv_tcp_t tcp;
+	uv_connect_t req;
+	const struct gm_key *k;
+	struct gm_mss mss;
+	struct gm_noise noise;
+	int stage; /* 0 mss /noise, 1 noise, 2 mss /yamux, 3 sent */
+	int closed;
+	bool upgraded; /* reached stage 3 */
+	uint8_t rbuf[65536];
+};
+
+static void evil_send(struct evil *v, const uint8_t *p, size_t n,
+		      bool secure)
+{
+	struct gm_buf ct;
+	uv_buf_t b;
+
+	gm_buf_init(&ct, GM_BUF_UNLIMITED);
+	if (secure)
+		ASSERT_OK(gm_noise_write(&v->noise, p, n, &ct, NULL));
+	else
+		ASSERT_OK(gm_buf_append(&ct, p, n));
+	b = uv_buf_init((char *)ct.data, (unsigned)ct.len);
+	ASSERT(uv_try_write((uv_stream_t *)&v->tcp, &b, 1) == (int)ct.len);
+	gm_buf_release(&ct);
+}
+
+static void evil_closed(uv_handle_t *h)
+{
+	struct evil *v = h->data;
+
+	gm_mss_release(&v->mss);
+	gm_noise_release(&v->noise);
+	v->closed = 1;
+}
+
+static void evil_alloc(uv_handle_t *h, size_t n, uv_buf_t *buf)
+{
+	struct evil *v = h->data;
+
+	(void)n;
+	*buf = uv_buf_init((char *)v->rbuf, sizeof(v->rbuf));
+}
+
+static void evil_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	static const char *const yamux[] = {"/yamux/1.0.0"};
+	static const uint8_t bad[12] = {1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+	struct evil *v = s->data;
+	struct gm_buf out, pt, rest;
+	const uint8_t *p = (const uint8_t *)buf->base;
+
+	if (n < 0) {
+		uv_close((uv_handle_t *)s, evil_closed);
+		return;
+	}
+	gm_buf_init(&out, GM_BUF_UNLIMITED);
+	gm_buf_init(&pt, GM_BUF_UNLIMITED);
+	gm_buf_init(&rest, GM_BUF_UNLIMITED);
+	if (v->stage == 0) {
+		ASSERT_OK(gm_mss_feed(&v->mss, p, (size_t)n, &out, NULL));
+		if (gm_mss_done(&v->mss)) {
+			ASSERT_OK(gm_mss_take_rest(&v->mss, &rest));
+			gm_mss_release(&v->mss);
+			ASSERT_OK(gm_noise_init(&v->noise, true, v->k, NULL,
+						NULL, NULL));
+			ASSERT_OK(gm_noise_start(&v->noise, &out, NULL));
+			evil_send(v, out.data, out.len, false);
+			v->stage = 1;
+			p = rest.data;
+			n = (ssize_t)rest.len;
+			gm_buf_reset(&out);
+		}
+	}
+	if (v->stage == 1 && n > 0) {
+		/* a refused peer sees the connection end here */
+		if (gm_noise_feed(&v->noise, p, (size_t)n, &out, &pt, NULL))
+			goto out;
+		evil_send(v, out.data, out.len, false);
+		gm_buf_reset(&out);
+		if (gm_noise_handshake_done(&v->noise)) {
+			ASSERT_OK(gm_mss_init_dialer(&v->mss, yamux, 1, NULL));
+			ASSERT_OK(gm_mss_feed(&v->mss, NULL, 0, &out, NULL));
+			evil_send(v, out.data, out.len, true);
+			gm_buf_reset(&out);
+			v->stage = 2;
+		}
+		n = 0;
+	}
+	if (v->stage == 2 && n > 0) {
+		ASSERT_OK(gm_noise_feed(&v->noise, p, (size_t)n, &out, &pt,
+					NULL));
+		ASSERT_OK(gm_mss_feed(&v->mss, pt.data, pt.len, &out, NULL));
+		if (gm_mss_done(&v->mss)) {
+			evil_send(v, bad, sizeof(bad), true);
+			v->stage = 3;
+			v->upgraded = true;
+		}
+	}
+out:
+	gm_buf_release(&out);
+	gm_buf_release(&pt);
+	gm_buf_release(&rest);
+}
+
+static void evil_connected(uv_connect_t *req, int status)
+{
+	static const char *const noise[] = {"/noise"};
+	struct evil *v = req->data;
+	struct gm_buf out;
+
+	ASSERT_EQ(status, 0);
+	ASSERT_OK(gm_mss_init_dialer(&v->mss, noise, 1, NULL));
+	gm_buf_init(&out, 1024);
+	ASSERT_OK(gm_mss_feed(&v->mss, NULL, 0, &out, NULL));
+	evil_send(v, out.data, out.len, false);
+	gm_buf_release(&out);
+	uv_read_start((uv_stream_t *)&v->tcp, evil_alloc, evil_read);
+}
+
+/* One evil connection to h as k; runs until it is closed. */
+static bool evil_run(struct fix *f, struct gm_host *h, const struct gm_key *k)
+{
+	const struct gm_multiaddr *la;
+	struct sockaddr_in sa;
+	struct evil *v = gm_calloc(1, sizeof(*v));
+	bool upgraded;
+
+	ASSERT(v);
+	ASSERT_EQ(gm_host_listen_addrs(h, &la), 1);
+	uv_ip4_addr("127.0.0.1",
+		    (uint16_t)(la->bytes[la->len - 2] << 8 |
+			       la->bytes[la->len - 1]),
+		    &sa);
+	v->k = k;
+	uv_tcp_init(&f->loop, &v->tcp);
+	v->tcp.data = v;
+	v->req.data = v;
+	ASSERT_EQ(uv_tcp_connect(&v->req, &v->tcp, (struct sockaddr *)&sa,
+				 evil_connected),
+		  0);
+	run_until(f, &v->closed, 1, 5000);
+	upgraded = v->upgraded;
+	gm_free(v);
+	return upgraded;
+}
+
+/*
+ * Penalties: b bans a peer after 2 protocol errors for 400 ms. The evil
+ * peer's third connection is refused at Noise, a dial to it fails at
+ * once, a well-behaved peer is unaffected, and after the ban the evil
+ * peer gets through Noise again.
+ */
+TEST(host_protocol_errors_ban_the_peer)
+{
+	struct fix f;
+	struct gm_host_config cfg;
+	struct gm_multiaddr ma;
+	struct gm_peerid evil_id;
+	struct gm_key ke;
+	struct gm_diag d;
+	uint8_t seed[32];
+	int tick = 0;
+
+	memset(&f, 0, sizeof(f));
+	ASSERT_EQ(uv_loop_init(&f.loop), 0);
+	make_host(&f, &f.a, &f.ka, 1, 0);
+	memset(seed, 2, sizeof(seed));
+	ASSERT_OK(gm_key_from_seed(&f.kb, "node", seed, 0, NULL));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.loop = &f.loop;
+	cfg.key = &f.kb;
+	cfg.ban_after_errors = 2;
+	cfg.ban_ms = 400;
+	ASSERT_OK(gm_host_new(&f.b, &cfg, NULL));
+	gm_host_set_observer(f.b, observer, &f);
+	ASSERT_OK(gm_multiaddr_parse(&ma, "/ip4/127.0.0.1/tcp/0", 20, NULL));
+	ASSERT_OK(gm_host_listen(f.b, &ma, NULL));
+	memset(seed, 9, sizeof(seed));
+	ASSERT_OK(gm_key_from_seed(&ke, "evil", seed, 0, NULL));
+	gm_peerid_from_ed25519(&evil_id, ke.pk);
+
+	ASSERT(evil_run(&f, f.b, &ke));
+	ASSERT_EQ(gm_host_stats(f.b).protocol_errors, 1);
+	ASSERT_EQ(gm_host_peer_banned_ms(f.b, &evil_id), 0);
+	ASSERT(evil_run(&f, f.b, &ke));
+	ASSERT_EQ(gm_host_stats(f.b).bans, 1);
+	ASSERT(gm_host_peer_banned_ms(f.b, &evil_id) > 0);
+	/* banned: refused once Noise names it */
+	ASSERT(!evil_run(&f, f.b, &ke));
+	ASSERT_EQ(gm_host_stats(f.b).refused_banned, 1);
+	/* b will not dial it either */
+	{
+		char text[256];
+		const struct gm_multiaddr *la;
+		char id[GM_PEERID_MAX_STR];
+
+		ASSERT_EQ(gm_host_listen_addrs(f.a, &la), 1);
+		gm_multiaddr_format(&la[0], text, sizeof(text));
+		gm_peerid_format(&evil_id, id, sizeof(id));
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "/p2p/%s", id);
+		ASSERT_OK(gm_multiaddr_parse(&ma, text, strlen(text), NULL));
+		gm_diag_clear(&d);
+		ASSERT_ERR(gm_host_dial(f.b, &ma, 1000, on_dialed, &f, &d),
+			   GM_EPERM);
+		ASSERT(strstr(d.msg, "banned") != NULL);
+	}
+	/* others are served */
+	connect_ab(&f);
+	do_pings(&f, 2);
+	/* the ban ends */
+	{
+		uv_timer_t t;
+
+		uv_timer_init(&f.loop, &t);
+		t.data = &tick;
+		uv_timer_start(&t, on_tick, 450, 0);
+		run_until(&f, &tick, 1, 5000);
+		uv_close((uv_handle_t *)&t, NULL);
+	}
+	ASSERT_EQ(gm_host_peer_banned_ms(f.b, &evil_id), 0);
+	ASSERT(evil_run(&f, f.b, &ke));
+	ASSERT_EQ(gm_host_stats(f.b).refused_banned, 1);
+	gm_key_release(&ke);
 	teardown(&f);
 }
 
