@@ -647,6 +647,8 @@ struct evil {
 	struct gm_noise noise;
 	int stage; /* 0 mss /noise, 1 noise, 2 mss /yamux, 3 sent */
 	int closed;
+	const uint8_t *bad; /* what to send once upgraded */
+	size_t bad_len;
 	bool upgraded; /* reached stage 3 */
 	uint8_t rbuf[65536];
 };
@@ -687,7 +689,6 @@ static void evil_alloc(uv_handle_t *h, size_t n, uv_buf_t *buf)
 static void evil_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	static const char *const yamux[] = {"/yamux/1.0.0"};
-	static const uint8_t bad[12] = {1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
 	struct evil *v = s->data;
 	struct gm_buf out, pt, rest;
 	const uint8_t *p = (const uint8_t *)buf->base;
@@ -734,7 +735,7 @@ static void evil_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 					NULL));
 		ASSERT_OK(gm_mss_feed(&v->mss, pt.data, pt.len, &out, NULL));
 		if (gm_mss_done(&v->mss)) {
-			evil_send(v, bad, sizeof(bad), true);
+			evil_send(v, v->bad, v->bad_len, true);
 			v->stage = 3;
 			v->upgraded = true;
 		}
@@ -760,8 +761,16 @@ static void evil_connected(uv_connect_t *req, int status)
 	uv_read_start((uv_stream_t *)&v->tcp, evil_alloc, evil_read);
 }
 
-/* One evil connection to h as k; runs until it is closed. */
-static bool evil_run(struct fix *f, struct gm_host *h, const struct gm_key *k)
+/* A Yamux frame of version 1. */
+static const uint8_t bad_version[12] = {1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+
+/*
+ * One evil connection to h as k sending bad[0..n) once upgraded (NULL:
+ * bad_version); runs until it is closed. Returns whether it got there.
+ */
+static bool evil_send_run(struct fix *f, struct gm_host *h,
+			  const struct gm_key *k, const uint8_t *bad,
+			  size_t n)
 {
 	const struct gm_multiaddr *la;
 	struct sockaddr_in sa;
@@ -775,6 +784,8 @@ static bool evil_run(struct fix *f, struct gm_host *h, const struct gm_key *k)
 			       la->bytes[la->len - 1]),
 		    &sa);
 	v->k = k;
+	v->bad = bad ? bad : bad_version;
+	v->bad_len = bad ? n : sizeof(bad_version);
 	uv_tcp_init(&f->loop, &v->tcp);
 	v->tcp.data = v;
 	v->req.data = v;
@@ -785,6 +796,57 @@ static bool evil_run(struct fix *f, struct gm_host *h, const struct gm_key *k)
 	upgraded = v->upgraded;
 	gm_free(v);
 	return upgraded;
+}
+
+static bool evil_run(struct fix *f, struct gm_host *h, const struct gm_key *k)
+{
+	return evil_send_run(f, h, k, NULL, 0);
+}
+
+/*
+ * Bad Yamux from an authenticated peer closes that connection with a
+ * protocol error, each time, while another peer keeps being served:
+ *   | sent                                          | broken rule      |
+ *   |-----------------------------------------------|------------------|
+ *   | version 1                                     | version          |
+ *   | type 7                                        | frame type       |
+ *   | SYN data on stream 1 with 300 KiB of data     | the 256 KiB      |
+ *   |                                               | window           |
+ *   | data on stream 2 (the dialer's ids are odd)   | stream id parity |
+ */
+TEST(host_bad_yamux_from_a_peer_closes_it)
+{
+	struct fix f;
+	struct gm_key ke;
+	uint8_t seed[32], *big;
+	static const uint8_t type7[12] = {0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t even[12] = {0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0};
+	size_t n = 12 + 300 * 1024;
+
+	setup(&f, 0);
+	connect_ab(&f);
+	memset(seed, 9, sizeof(seed));
+	ASSERT_OK(gm_key_from_seed(&ke, "evil", seed, 0, NULL));
+	big = gm_calloc(1, n);
+	ASSERT(big);
+	big[3] = 1;			/* SYN */
+	big[7] = 1;			/* stream 1 */
+	big[9] = (uint8_t)(300 * 1024 >> 16); /* length, big-endian */
+	big[10] = (uint8_t)(300 * 1024 >> 8);
+	ASSERT(evil_send_run(&f, f.b, &ke, NULL, 0));
+	ASSERT(evil_send_run(&f, f.b, &ke, type7, sizeof(type7)));
+	/* b bans after 3: use a fresh identity for the rest */
+	memset(seed, 10, sizeof(seed));
+	gm_key_release(&ke);
+	ASSERT_OK(gm_key_from_seed(&ke, "evil", seed, 0, NULL));
+	ASSERT(evil_send_run(&f, f.b, &ke, big, n));
+	ASSERT(evil_send_run(&f, f.b, &ke, even, sizeof(even)));
+	ASSERT_EQ(gm_host_stats(f.b).protocol_errors, 4);
+	ASSERT_EQ(gm_host_conn_count(f.b), 1);
+	do_pings(&f, 2);
+	gm_free(big);
+	gm_key_release(&ke);
+	teardown(&f);
 }
 
 /*
