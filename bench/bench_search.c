@@ -5,7 +5,11 @@
  * Usage: bench_search [SHARED_DIR]   (default $GGEN_SHARED, else ../shared)
  * Env:   BENCH_SCALES  (default "10000 100000 all"), BENCH_REPEAT (runs of
  *        each query, default 5), BENCH_VERBOSE=1 (per-query medians),
- *        BENCH_KEEP=1 (keep each scale's database and print its path)
+ *        BENCH_KEEP=1 (keep each scale's database and print its path),
+ *        BENCH_DB=PATH (no corpus, no load: run the queries on the
+ *        registry at PATH, e.g. one kept by BENCH_KEEP, as scale "db"),
+ *        BENCH_DUMP=FILE (write every query's hits, then those of a
+ *        second page, limit 50 offset 30, to FILE: to diff two builds)
  *
  * Reads SHARED_DIR/corpus/npm.tsv.zst and pypi.tsv.zst through a
  * `zstd -dc` pipe:
@@ -262,25 +266,73 @@ static off_t file_size(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-/* Loads the first n records, runs the queries; returns p95 in ms. */
+/* One query's result, in full, to f (BENCH_DUMP). */
+static void dump(FILE *f, struct gm_registry *reg, const struct bq *bq,
+		 size_t limit, size_t offset)
+{
+	struct gm_search_query q;
+	struct gm_search_result res;
+	struct gm_diag d;
+	size_t i;
+
+	memset(&q, 0, sizeof(q));
+	q.text = bq->text;
+	q.kind = bq->kind;
+	q.category = bq->category;
+	q.sort = bq->sort;
+	q.limit = limit;
+	q.offset = offset;
+	q.hl_open = "[";
+	q.hl_close = "]";
+	if (gm_search(reg, &q, &res, &d)) {
+		fprintf(f, "'%s': error %s\n", q.text ? q.text : "", d.msg);
+		return;
+	}
+	fprintf(f,
+		"'%s' limit %zu offset %zu: total %" PRIu64 "%s any %d n %zu\n",
+		q.text ? q.text : "", limit, offset, res.total,
+		res.total_capped ? "+" : "", res.any_term, res.n);
+	for (i = 0; i < res.n; i++)
+		fprintf(f, "  %s/%s %.9g %d %u %s\n", res.hits[i].ns,
+			res.hits[i].name, res.hits[i].score, res.hits[i].exact,
+			res.hits[i].matched, res.hits[i].highlighted);
+	for (i = 0; i < res.n_suggestions; i++)
+		fprintf(f, "  ? %s\n", res.suggestions[i]);
+	gm_search_result_free(&res);
+}
+
+/*
+ * Loads the first n records (none with BENCH_DB), runs the queries;
+ * returns p95 in ms.
+ */
 static double run_scale(struct rec *recs, size_t n, int repeat, bool verbose)
 {
 	char tmpl[] = "/tmp/gm-bench-search-XXXXXX", path[256], wal[300];
 	struct gm_registry *reg;
 	struct gm_registry_bulk *b;
 	struct gm_diag d;
-	double t0, load, *lat, p95;
+	double t0, load = 0, *lat, p95;
 	size_t i, nq = GM_ARRAY_LEN(queries), nl = 0;
 	uint64_t added = 0, skipped = 0;
+	const char *db = getenv("BENCH_DB"), *dumpf = getenv("BENCH_DUMP");
 	int k;
 
+	gm_diag_clear(&d);
+	if (db) {
+		snprintf(path, sizeof(path), "%s", db);
+		snprintf(wal, sizeof(wal), "%s-wal", path);
+		if (gm_registry_open(&reg, path, &d)) {
+			fprintf(stderr, "bench_search: %s\n", d.msg);
+			exit(2);
+		}
+		goto queries;
+	}
 	if (!mkdtemp(tmpl)) {
 		perror("mkdtemp");
 		exit(2);
 	}
 	snprintf(path, sizeof(path), "%s/registry.db", tmpl);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
-	gm_diag_clear(&d);
 	if (gm_registry_open(&reg, path, &d) ||
 	    gm_registry_bulk_begin(reg, &b, &d)) {
 		fprintf(stderr, "bench_search: %s\n", d.msg);
@@ -309,7 +361,20 @@ static double run_scale(struct rec *recs, size_t n, int repeat, bool verbose)
 		exit(2);
 	}
 	load = now_s() - t0;
+queries:
+	if (dumpf) {
+		FILE *f = fopen(dumpf, "w");
 
+		if (!f) {
+			perror(dumpf);
+			exit(2);
+		}
+		for (i = 0; i < nq; i++)
+			dump(f, reg, &queries[i], 0, 0);
+		for (i = 0; i < nq; i++)
+			dump(f, reg, &queries[i], 50, 30);
+		fclose(f);
+	}
 	lat = gm_reallocarray(NULL, nq * (size_t)repeat, sizeof(*lat));
 	if (!lat)
 		exit(2);
@@ -364,6 +429,8 @@ static double run_scale(struct rec *recs, size_t n, int repeat, bool verbose)
 	fflush(stdout);
 	gm_free(lat);
 	gm_registry_close(reg);
+	if (db)
+		return p95;
 	if (getenv("BENCH_KEEP"))
 		printf("kept %s\n", path);
 	else
@@ -390,6 +457,15 @@ int main(int argc, char **argv)
 		scales = "10000 100000 all";
 	if (repeat < 1 || repeat > 64)
 		repeat = 5;
+	if (getenv("BENCH_DB")) {
+		printf("%s: %zu queries x %d runs\n", getenv("BENCH_DB"),
+		       GM_ARRAY_LEN(queries), repeat);
+		printf("%9s %9s %8s %9s %8s %8s %8s %8s %8s\n", "scale", "rows",
+		       "load s", "rows/s", "db MB", "p50 ms", "p95 ms",
+		       "p99 ms", "max ms");
+		run_scale(NULL, 0, repeat, verbose);
+		return 0;
+	}
 	t0 = now_s();
 	if (load_corpus(dir, "npm.tsv.zst", "npm", &recs, &n, &cap) ||
 	    load_corpus(dir, "pypi.tsv.zst", "pypi", &recs, &n, &cap)) {

@@ -10,8 +10,10 @@
 # p50/p95/p99/max latency of the fixed query set (bench/bench_search.c).
 # The floor, p95 under 10 ms at 10k rows, prints PASS or FAIL; the script
 # exits 1 when it fails. BENCH_SCALES, BENCH_REPEAT, BENCH_VERBOSE=1
-# (per-query figures) and BENCH_KEEP=1 (keep the databases, for EXPLAIN
-# QUERY PLAN in sqlite3) are passed through.
+# (per-query figures), BENCH_KEEP=1 (keep the databases, for EXPLAIN
+# QUERY PLAN in sqlite3), BENCH_DB=PATH (run the queries on a kept
+# database, no load) and BENCH_DUMP=FILE (every query's hits, to diff two
+# builds) are passed through.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}

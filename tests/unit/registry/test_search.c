@@ -1,7 +1,8 @@
 /*
  * test_search.c - search ranking, prefixes, filters, sorts, paging,
- * highlights, "did you mean", hostile query text, latest-only results and
- * the cap on the counted total.
+ * highlights, "did you mean", hostile query text, latest-only results,
+ * the cap on the counted total, and the one-pass page (pruned top-k)
+ * against the older count / page / details statements.
  */
 #include "harness.h"
 
@@ -627,6 +628,182 @@ TEST(total_past_the_cap_is_flagged_and_pages_still_served)
 	ASSERT_EQ(res.total, 1);
 	ASSERT(!res.total_capped);
 	ASSERT_STREQ(res.hits[0].name, "w10003");
+	gm_search_result_free(&res);
+	gm_registry_close(r);
+}
+
+/* search.c: pages with offset + limit above it take the older statements. */
+extern int64_t gm__search_one_pass_max;
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s >> 11);
+}
+
+/*
+ * n crafted packages, in a shuffled rowid order: "tie-*" rows that tie
+ * exactly in BM25 (same tokens everywhere but one name token that is no
+ * query term), rows whose description repeats "alpha" (ahead of most
+ * name matches), one package named "alpha" with a long description (an
+ * exact match deep in the BM25 order), kinds "rare" on 1 row in 40 and
+ * "common" elsewhere, published_at with many equal values.
+ */
+static void bulk_crafted(struct gm_registry *r, size_t n)
+{
+	static const char *const words[] = {"alpha",	"beta",	  "gamma",
+					    "delta",	"tie",	  "omega",
+					    "alphabet", "betamax"};
+	struct gm_registry_bulk *b;
+	uint64_t seed = 42, added = 0;
+	size_t i;
+
+	ASSERT_OK(gm_registry_bulk_begin(r, &b, NULL));
+	for (i = 0; i < n; i++) {
+		struct gm_release_row row;
+		char name[64], desc[512], kw[64];
+		size_t off = 0, w, nw;
+		uint32_t x = rnd(&seed);
+
+		memset(&row, 0, sizeof(row));
+		if (i == n / 2) {
+			snprintf(name, sizeof(name), "alpha");
+			for (w = 0; w < 40; w++)
+				off += (size_t)snprintf(desc + off,
+							sizeof(desc) - off,
+							"filler%zu ", w);
+			snprintf(kw, sizeof(kw), "misc");
+		} else if (x % 5 == 0) {
+			/* Ties: "tie-N" + the same description. */
+			snprintf(name, sizeof(name), "tie-%zu", i);
+			snprintf(desc, sizeof(desc), "alpha beta gamma");
+			snprintf(kw, sizeof(kw), "tie");
+		} else {
+			snprintf(name, sizeof(name), "%s-p%zu",
+				 words[x % GM_ARRAY_LEN(words)], i);
+			nw = 1 + (x >> 8) % 12;
+			for (w = 0; w < nw; w++)
+				off += (size_t)snprintf(
+				    desc + off, sizeof(desc) - off, "%s%s",
+				    w ? " " : "",
+				    words[rnd(&seed) % GM_ARRAY_LEN(words)]);
+			snprintf(kw, sizeof(kw), "%s",
+				 words[(x >> 4) % GM_ARRAY_LEN(words)]);
+		}
+		row.ns = x % 3 ? "ns" : "other";
+		row.name = name;
+		row.version = "1.0.0";
+		row.semver.major = 1;
+		row.kind = x % 40 == 7 ? "rare" : "common";
+		row.description = desc;
+		row.keywords = kw;
+		row.published_at = (int64_t)((x >> 12) % 16);
+		ASSERT_OK(gm_registry_bulk_add(b, &row, NULL));
+	}
+	ASSERT_OK(gm_registry_bulk_commit(b, &added, NULL, NULL));
+	ASSERT_EQ(added, n);
+}
+
+/* Runs q by both paths and fails unless the results are the same. */
+static void same_both_ways(struct gm_registry *r, struct gm_search_query *q,
+			   int line)
+{
+	struct gm_search_result a, b;
+	int64_t keep;
+	size_t i;
+
+	run(r, q, &a);
+	keep = gm__search_one_pass_max;
+	gm__search_one_pass_max = 0;
+	run(r, q, &b);
+	gm__search_one_pass_max = keep;
+	if (a.total != b.total || a.total_capped != b.total_capped ||
+	    a.any_term != b.any_term || a.n != b.n)
+		gm_test_fail(__FILE__, line,
+			     "'%s' limit %zu offset %zu: total %llu/%llu n "
+			     "%zu/%zu",
+			     q->text, q->limit, q->offset,
+			     (unsigned long long)a.total,
+			     (unsigned long long)b.total, a.n, b.n);
+	for (i = 0; i < a.n; i++)
+		if (a.hits[i].id != b.hits[i].id ||
+		    a.hits[i].score != b.hits[i].score ||
+		    a.hits[i].exact != b.hits[i].exact ||
+		    a.hits[i].matched != b.hits[i].matched ||
+		    strcmp(a.hits[i].highlighted, b.hits[i].highlighted) != 0)
+			gm_test_fail(__FILE__, line,
+				     "'%s' limit %zu offset %zu: hit %zu is "
+				     "%s (%.17g), was %s (%.17g)",
+				     q->text, q->limit, q->offset, i,
+				     a.hits[i].name, a.hits[i].score,
+				     b.hits[i].name, b.hits[i].score);
+	gm_search_result_free(&a);
+	gm_search_result_free(&b);
+}
+
+TEST(one_pass_page_equals_the_older_statements)
+{
+	static const char *const texts[] = {
+	    "alpha", "tie",	    "alpha beta", "gamma tie", "alph",
+	    "beta",  "omega delta", "the",	  "alpha zzz", "ns/alpha",
+	};
+	static const size_t pages[][2] = {
+	    {0, 0},  {1, 0},   {3, 0},	   {20, 1},   {7, 13},
+	    {50, 0}, {50, 40}, {100, 200}, {1000, 0}, {5, 3000},
+	};
+	struct gm_registry *r = setup();
+	size_t t, p, v;
+
+	bulk_crafted(r, 3000);
+	for (t = 0; t < GM_ARRAY_LEN(texts); t++)
+		for (p = 0; p < GM_ARRAY_LEN(pages); p++)
+			for (v = 0; v < 8; v++) {
+				struct gm_search_query q = query(texts[t]);
+
+				q.limit = pages[p][0];
+				q.offset = pages[p][1];
+				q.hl_open = "[";
+				q.hl_close = "]";
+				/* Relevance, name, recent; filters that
+				 * exclude most of the best rows (kind) or
+				 * all but the fixture's (category). */
+				q.sort = (enum gm_search_sort)(v % 3);
+				if (v >= 3 && v < 6)
+					q.kind = "rare";
+				if (v >= 6)
+					q.category = "web";
+				same_both_ways(r, &q, __LINE__);
+			}
+	gm_registry_close(r);
+}
+
+TEST(one_pass_exact_name_deep_in_bm25_order_and_ties)
+{
+	struct gm_registry *r = setup();
+	struct gm_search_query q = query("alpha");
+	struct gm_search_result res;
+	size_t i, ties = 0;
+
+	bulk_crafted(r, 3000);
+	/* The exact name heads the list though its BM25 is low. */
+	run(r, &q, &res);
+	ASSERT(res.total_capped == false);
+	ASSERT_STREQ(res.hits[0].name, "alpha");
+	ASSERT(res.hits[0].exact);
+	ASSERT(res.hits[0].score < res.hits[1].score);
+	gm_search_result_free(&res);
+	/* Tied rows come in rowid order, on every page. */
+	q = query("tie");
+	q.limit = 100;
+	run(r, &q, &res);
+	for (i = 1; i < res.n; i++)
+		if (res.hits[i].score == res.hits[i - 1].score) {
+			ASSERT(res.hits[i].id > res.hits[i - 1].id);
+			ties++;
+		}
+	ASSERT(ties > 50);
 	gm_search_result_free(&res);
 	gm_registry_close(r);
 }
