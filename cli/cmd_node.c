@@ -83,7 +83,11 @@
 	"dropped connection is redialed\nafter 1 s, then 2, 4, ... up to "    \
 	"60 s; a connection that lasted 60 s resets\nthe wait. stderr says "  \
 	"'connected to PEERID' and\n'bootstrap MULTIADDR: REASON; retrying " \
-	"in N s'.\n\n"                                                        \
+	"in N s'.\nEach bootstrap peer is pinged every \"keepalive_s\" "      \
+	"(default 30) so neither\nside prunes the connection as idle.\n\n"      \
+	"Clocks in config.json (whole seconds): \"idle_timeout_s\" (default "  \
+	"300),\nafter which a connection with no stream is closed, and "       \
+	"\"keepalive_s\".\n\n"                                                 \
 	"Examples:\n"                                                         \
 	"  ggen market node start\n"                                          \
 	"  ggen market node start --listen /ip4/127.0.0.1/tcp/4001 \\\n"      \
@@ -224,7 +228,32 @@ struct node_config {
 	size_t n_listen;
 	struct gm_multiaddr boot[NODE_MAX_BOOTSTRAP];
 	size_t n_boot;
+	uint64_t idle_s;      /* "idle_timeout_s"; 0: the host's default */
+	uint64_t keepalive_s; /* "keepalive_s"; 0: NODE_KEEPALIVE_MS */
 };
+
+/*
+ * Reads the whole number of seconds field (1..max) into *out, leaving it 0
+ * when the field is absent; the diag names what is wrong.
+ */
+static gm_err config_seconds(struct node_config *c, const char *field,
+			     uint64_t max, uint64_t *out, struct gm_diag *d)
+{
+	json_t *v = json_object_get(c->root, field);
+
+	*out = 0;
+	if (!v)
+		return GM_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    (uint64_t)json_integer_value(v) > max)
+		return gm_diag_set(d, GM_EFORMAT,
+				   "%s: \"%s\" must be a whole number of "
+				   "seconds from 1 to %" PRIu64 "; fix the file "
+				   "by hand (it was left as it is)",
+				   c->path, field, max);
+	*out = (uint64_t)json_integer_value(v);
+	return GM_OK;
+}
 
 static void config_free(struct node_config *c)
 {
@@ -370,6 +399,11 @@ static int config_load(struct node_config **out)
 	if (!e)
 		e = config_list(c, "bootstrap", c->boot, NODE_MAX_BOOTSTRAP,
 				&c->n_boot, &d);
+	if (!e)
+		e = config_seconds(c, "idle_timeout_s", 86400, &c->idle_s, &d);
+	if (!e)
+		e = config_seconds(c, "keepalive_s", 3600, &c->keepalive_s,
+				   &d);
 	if (e) {
 		rc = cli_fail(e, &d, "bad node config");
 		goto fail;
@@ -808,6 +842,7 @@ struct boot {
 
 struct start {
 	uv_loop_t loop;
+	uint64_t keepalive_ms;
 	uv_signal_t sigint, sigterm;
 	struct gm_host *host;
 	struct boot *boots;
@@ -885,7 +920,7 @@ static void keepalive_stream(void *ctx, struct gm_host_stream *s,
 }
 
 /*
- * While connected the timer pings every NODE_KEEPALIVE_MS on a fresh
+ * While connected the timer pings every keepalive_ms on a fresh
  * stream, so the host's idle timeout never closes a bootstrap connection;
  * a ping still unanswered at the next tick closes it (and so redials).
  */
@@ -905,7 +940,7 @@ static void boot_keepalive(struct boot *b)
 	if (gm_host_stream_open(b->conn, GM_PING_PROTOCOL, keepalive_stream,
 				b, &b->ping, NULL))
 		b->ping = NULL;
-	uv_timer_start(&b->timer, on_boot_timer, NODE_KEEPALIVE_MS, 0);
+	uv_timer_start(&b->timer, on_boot_timer, b->st->keepalive_ms, 0);
 }
 
 static void on_boot_timer(uv_timer_t *t)
@@ -937,7 +972,7 @@ static void on_boot_dialed(void *ctx, gm_err err, struct gm_host_conn *c,
 	b->since = uv_now(&b->st->loop);
 	gm_peerid_format(gm_host_conn_peer(c), text, sizeof(text));
 	fprintf(stderr, "connected to %s\n", text);
-	uv_timer_start(&b->timer, on_boot_timer, NODE_KEEPALIVE_MS, 0);
+	uv_timer_start(&b->timer, on_boot_timer, b->st->keepalive_ms, 0);
 }
 
 static void boot_dial(struct boot *b)
@@ -1153,6 +1188,9 @@ static int node_start(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.loop = &st.loop;
 	cfg.key = &k;
+	cfg.idle_timeout_ms = c->idle_s * 1000;
+	st.keepalive_ms = c->keepalive_s ? c->keepalive_s * 1000 :
+					   NODE_KEEPALIVE_MS;
 	gm_diag_clear(&d);
 	e = gm_host_new(&st.host, &cfg, &d);
 	gm_key_release(&k);

@@ -330,6 +330,53 @@ bootstrap $bad retrying in 4 s" "retry lines"
 	expect_grep "^bootstrap $bad: .*refused.*; retrying in 1 s$" "$(cat n.err)"
 }
 
+# write_config HOME JSON: HOME's node/config.json holds JSON.
+write_config() {
+	mkdir -p "$1/node"
+	printf '%s\n' "$2" >"$1/node/config.json"
+}
+
+# The bootstrap keepalive, on short clocks from config.json: B prunes a
+# connection idle for 2 s. A pinging every 1 s stays connected to B for 6 s
+# (no retry line); A pinging every 10 s loses it to B's pruning and
+# redials.
+t_bootstrap_keepalive() {
+	local ha=$PWD/a hb=$PWD/b hc=$PWD/c bid baddr
+	trap kill_nodes EXIT
+	bid=$(peer_id "$hb")
+	write_config "$hb" '{"idle_timeout_s": 2}'
+	start_node "$hb" b --listen /ip4/127.0.0.1/tcp/0
+	baddr=$(listen_addr b)
+	write_config "$ha" "{\"bootstrap\": [\"$baddr\"], \"keepalive_s\": 1}"
+	write_config "$hc" "{\"bootstrap\": [\"$baddr\"], \"keepalive_s\": 10}"
+	start_node "$ha" a --listen /ip4/127.0.0.1/tcp/0
+	start_node "$hc" c --listen /ip4/127.0.0.1/tcp/0
+	wait_for 10 has_lines a.err "^connected to $bid$" 1
+	wait_for 10 has_lines c.err "^connected to $bid$" 1
+	# c's connection idles out on B's side within about 2.5 s
+	wait_for 10 has_lines c.err "^bootstrap $baddr: .*; retrying in 1 s$" 1
+	sleep 4
+	if grep -q "^bootstrap " a.err; then
+		echo "  a lost its bootstrap connection: $(cat a.err)" >&2
+		return 1
+	fi
+	expect_eq "$(grep -c "^connected to $bid$" a.err)" 1 "a's connections"
+	stop_node a
+	stop_node c
+	stop_node b
+}
+
+t_bad_clock_in_config() {
+	write_config "$GGEN_HOME" '{"keepalive_s": 0}'
+	cp "$GGEN_HOME/node/config.json" before.json
+	expect_rc 1 ggen market node start --listen /ip4/127.0.0.1/tcp/0
+	expect_grep 'keepalive_s.*whole number of seconds from 1 to 3600' "$ERR"
+	cmp before.json "$GGEN_HOME/node/config.json"
+	write_config "$GGEN_HOME" '{"idle_timeout_s": "5"}'
+	expect_rc 1 ggen market node start --listen /ip4/127.0.0.1/tcp/0
+	expect_grep 'idle_timeout_s' "$ERR"
+}
+
 t_help_and_usage() {
 	expect_rc 0 ggen market node start --help
 	expect_grep '^usage: ggen market node start' "$OUT"
