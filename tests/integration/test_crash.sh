@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_crash.sh - crash safety of publish and install, end to end: the real
 # `ggen` is SIGKILLed just before its N-th disk-changing call (write, fsync,
-# rename, mkdir, unlink, a creating open, ...; tests/crash/killpoint.c, a
+# rename, mkdir, unlink, a creating open, ...; tests/crash/diskpoint.c, a
 # preload library) for every N the command has, and what the kill left is
 # checked (docs THREATS.md, "process killed mid-publish or mid-install"):
 #
@@ -30,7 +30,7 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
-KILLPOINT=$(dirname "$GGEN_BIN")/../tests/libkillpoint.so
+KILLPOINT=$(dirname "$GGEN_BIN")/../tests/libdiskpoint.so
 KCOUNT=$TEST_ROOT/kill-count
 DENSE=${GM_CRASH_DENSE:-200}
 STRIDE=${GM_CRASH_STRIDE:-3}

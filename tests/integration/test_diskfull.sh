@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_diskfull.sh - disk full and I/O errors, end to end: the real `ggen`
-# runs with tests/crash/faultpoint.c preloaded, which makes its N-th
+# runs with tests/crash/diskpoint.c preloaded, which makes its N-th
 # disk-changing call (write, fsync, rename, mkdir, unlink, a creating open,
 # ...; the calls test_crash.sh kills at) fail with ENOSPC, EIO or EDQUOT,
 # for every N the command has (docs THREATS.md, "disk full / I/O error":
@@ -32,7 +32,7 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
-FAULTPOINT=$(dirname "$GGEN_BIN")/../tests/libfaultpoint.so
+DISKPOINT=$(dirname "$GGEN_BIN")/../tests/libdiskpoint.so
 DENSE=${GM_FAULT_DENSE:-150}
 STRIDE=${GM_FAULT_STRIDE:-5}
 
@@ -59,7 +59,7 @@ EOF
 count_points() {
 	local f=$1; shift
 	rm -f "$f"
-	LD_PRELOAD="$FAULTPOINT" GM_FAULT_COUNT="$f" "$@" >/dev/null 2>&1
+	LD_PRELOAD="$DISKPOINT" GM_FAULT_COUNT="$f" "$@" >/dev/null 2>&1
 	cat "$f"
 }
 
@@ -91,7 +91,7 @@ faulted() {
 	rm -f "$log"
 	FRC=0
 	# shellcheck disable=SC2086 # MODE is a list of settings
-	env LD_PRELOAD="$FAULTPOINT" GM_FAULT_AT="$n" GM_FAULT_LOG="$log" \
+	env LD_PRELOAD="$DISKPOINT" GM_FAULT_AT="$n" GM_FAULT_LOG="$log" \
 		$mode "$@" >"$TEST_ROOT/.fout" 2>"$TEST_ROOT/.ferr" || FRC=$?
 	FERR=$(cat "$TEST_ROOT/.ferr")
 	FCALL= FERRNO=
@@ -209,7 +209,7 @@ stat_counts() {
 }
 
 t_harness_can_fail() {
-	[ -f "$FAULTPOINT" ] || { echo "  no $FAULTPOINT" >&2; return 1; }
+	[ -f "$DISKPOINT" ] || { echo "  no $DISKPOINT" >&2; return 1; }
 	ggen market key generate --handle acme >/dev/null
 	mkpkg pkg one 1.0.0
 	cp -a "$GGEN_HOME" home0
@@ -246,7 +246,7 @@ t_harness_can_fail() {
 	# fails writes and new names but not fsync or unlink; EEXIST wins
 	command -v /usr/bin/python3 >/dev/null || return 0
 	: >f
-	expect_rc 0 env LD_PRELOAD="$FAULTPOINT" GM_FAULT_AT=1 \
+	expect_rc 0 env LD_PRELOAD="$DISKPOINT" GM_FAULT_AT=1 \
 		GM_FAULT_SHORT=1 GM_FAULT_ERRNO=EIO /usr/bin/python3 -c '
 import os
 fd = os.open("f", os.O_WRONLY)
@@ -259,7 +259,7 @@ print(os.write(fd, b"c"))'
 	expect_eq "$(printf '%s' "$OUT" | tr '\n' ,)" \
 		"500,Input/output error,1" "short write"
 	expect_eq "$(wc -c <f)" 501 "bytes after the short write"
-	expect_rc 0 env LD_PRELOAD="$FAULTPOINT" GM_FAULT_AT=2 \
+	expect_rc 0 env LD_PRELOAD="$DISKPOINT" GM_FAULT_AT=2 \
 		GM_FAULT_STICKY=space /usr/bin/python3 -c '
 import os
 fd = os.open("f", os.O_WRONLY)

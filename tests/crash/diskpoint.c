@@ -1,14 +1,18 @@
 /*
- * faultpoint.c - a preload library for disk-full tests: the N-th disk write
- * fails.
+ * diskpoint.c - a preload library for crash and disk-full tests: at the
+ * N-th call that changes the disk, SIGKILL or a failure.
  *
- * Loaded with LD_PRELOAD into a `ggen` process, it counts the same calls as
- * killpoint.c (every call that changes the disk) and, when GM_FAULT_AT=N is
- * set, makes the N-th such call fail instead of running it: it returns -1
- * with errno set, as a full or broken disk would. Settings:
+ * Loaded with LD_PRELOAD into a `ggen` process, it counts every call that
+ * changes the disk (the table below). With GM_KILL_AT=N it kills the
+ * process with SIGKILL just before the N-th such call, as a power cut or
+ * `kill -9` would leave things (the call never happens;
+ * tests/integration/test_crash.sh). With GM_FAULT_AT=N it makes the N-th
+ * call fail instead of running it: it returns -1 with errno set, as a full
+ * or broken disk would (tests/integration/test_diskfull.sh). Settings:
  *
  *   | variable          | meaning                                          |
  *   |-------------------|--------------------------------------------------|
+ *   | GM_KILL_AT=N      | SIGKILL just before the N-th counted call        |
  *   | GM_FAULT_AT=N     | the N-th counted call fails (1 is the first)     |
  *   | GM_FAULT_ERRNO=E  | ENOSPC (default), EIO or EDQUOT                  |
  *   | GM_FAULT_SHORT=1  | if call N is a write of 2 bytes or more, it      |
@@ -22,10 +26,12 @@
  *   |                   | unlink, rmdir, fsync and ftruncate still work,   |
  *   |                   | as on a real full disk                           |
  *   | GM_FAULT_COUNT=P  | at exit, write the number of counted calls to P  |
+ *   | (or GM_KILL_COUNT)|                                                  |
  *   | GM_FAULT_LOG=P    | at exit, append "N call errno" for every call    |
  *   |                   | that was made to fail (which call failed)        |
  *
- * The counted calls are killpoint.c's:
+ * The counted calls (every write-like import of ggen and of libsqlite3, as
+ * `nm -D` and `strace -f -c` of a publish and an install show them):
  *
  *   | call                                | why                               |
  *   |-------------------------------------|-----------------------------------|
@@ -40,13 +46,14 @@
  *   | creat                               | truncate one (O_TRUNC)            |
  *
  * so GM_FAULT_AT=N and GM_KILL_AT=N name the same call of a deterministic
- * command. A mkdir or O_EXCL open of a name that already exists is counted
+ * command. Not counted: fchown/fchmod (no content changes), writes through
+ * mmap (SQLite's -shm index, rebuilt on open). A mkdir or O_EXCL open of a name that already exists is counted
  * but runs for real (EEXIST comes before ENOSPC on a real disk); when call
  * N is one of those, nothing fails (GM_FAULT_LOG says so by staying empty)
  * unless GM_FAULT_STICKY fails the calls after it.
  *
  * The project builds with -fvisibility=hidden; every wrapper is exported
- * explicitly (FP_EXPORT). Under ASan the executable's interceptors
+ * explicitly (DP_EXPORT). Under ASan the executable's interceptors
  * come first and reach these wrappers through dlsym(RTLD_NEXT).
  */
 #undef _FILE_OFFSET_BITS
@@ -56,6 +63,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,7 +74,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define FP_EXPORT __attribute__((visibility("default")))
+#define DP_EXPORT __attribute__((visibility("default")))
 #define NEXT(name, type) ((type)dlsym(RTLD_NEXT, name))
 
 enum sticky { STICKY_NO, STICKY_ALL, STICKY_SPACE };
@@ -79,6 +87,7 @@ enum sticky { STICKY_NO, STICKY_ALL, STICKY_SPACE };
  */
 enum kind { K_WRITE, K_SPACE, K_FREE, K_EXISTS };
 
+static unsigned long kill_at;
 static unsigned long fault_at;
 static int fault_errno = ENOSPC;
 static bool fault_short;
@@ -90,13 +99,16 @@ static bool fail_next; /* a short write happened: the next call fails */
 static char log_buf[4096];
 static size_t log_len;
 
-__attribute__((constructor)) static void faultpoint_init(void)
+__attribute__((constructor)) static void diskpoint_init(void)
 {
+	const char *kill = getenv("GM_KILL_AT");
 	const char *at = getenv("GM_FAULT_AT");
 	const char *e = getenv("GM_FAULT_ERRNO");
 	const char *s = getenv("GM_FAULT_STICKY");
 	const char *sh = getenv("GM_FAULT_SHORT");
 
+	if (kill)
+		kill_at = strtoul(kill, NULL, 10);
 	if (at)
 		fault_at = strtoul(at, NULL, 10);
 	if (e && !strcmp(e, "EIO"))
@@ -113,6 +125,8 @@ __attribute__((constructor)) static void faultpoint_init(void)
 		sticky = STICKY_ALL;
 	fault_short = sh && sh[0] && strcmp(sh, "0") != 0;
 	count_path = getenv("GM_FAULT_COUNT");
+	if (!count_path)
+		count_path = getenv("GM_KILL_COUNT");
 	log_path = getenv("GM_FAULT_LOG");
 }
 
@@ -129,7 +143,7 @@ static void put_file(const char *path, int flags, const char *buf, size_t n)
 	}
 }
 
-__attribute__((destructor)) static void faultpoint_fini(void)
+__attribute__((destructor)) static void diskpoint_fini(void)
 {
 	if (count_path) {
 		char buf[32];
@@ -165,6 +179,8 @@ static void log_fault(const char *call)
 static int point(const char *call, enum kind k)
 {
 	count++;
+	if (kill_at && count == kill_at)
+		raise(SIGKILL);
 	if (!fault_at || count < fault_at)
 		return 0;
 	if (k == K_EXISTS)
@@ -210,7 +226,7 @@ static int write_point(const char *call, size_t n, size_t *half)
 	return r;
 }
 
-FP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+DP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	size_t m = n;
 
@@ -220,7 +236,7 @@ FP_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 								     m);
 }
 
-FP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+DP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	size_t m;
 
@@ -230,7 +246,7 @@ FP_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 		fd, buf, m, off);
 }
 
-FP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+DP_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
 	size_t m;
 
@@ -273,7 +289,7 @@ static size_t iov_total(const struct iovec *iov, int cnt)
 	return t;
 }
 
-FP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+DP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	struct iovec cut[1024];
 	size_t m;
@@ -294,7 +310,7 @@ FP_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 		fd, iov, cnt);
 }
 
-FP_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+DP_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	struct iovec cut[1024];
 	size_t m;
@@ -313,7 +329,7 @@ FP_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 		fd, iov, cnt, off);
 }
 
-FP_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
+DP_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
 			   off_t off, int fl)
 {
 	struct iovec cut[1024];
@@ -333,28 +349,28 @@ FP_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
 		fd, iov, cnt, off, fl);
 }
 
-FP_EXPORT int fsync(int fd)
+DP_EXPORT int fsync(int fd)
 {
 	if (point("fsync", K_FREE) < 0)
 		return -1;
 	return NEXT("fsync", int (*)(int))(fd);
 }
 
-FP_EXPORT int fdatasync(int fd)
+DP_EXPORT int fdatasync(int fd)
 {
 	if (point("fdatasync", K_FREE) < 0)
 		return -1;
 	return NEXT("fdatasync", int (*)(int))(fd);
 }
 
-FP_EXPORT int rename(const char *a, const char *b)
+DP_EXPORT int rename(const char *a, const char *b)
 {
 	if (point("rename", K_SPACE) < 0)
 		return -1;
 	return NEXT("rename", int (*)(const char *, const char *))(a, b);
 }
 
-FP_EXPORT int renameat(int da, const char *a, int db, const char *b)
+DP_EXPORT int renameat(int da, const char *a, int db, const char *b)
 {
 	if (point("renameat", K_SPACE) < 0)
 		return -1;
@@ -362,7 +378,7 @@ FP_EXPORT int renameat(int da, const char *a, int db, const char *b)
 		da, a, db, b);
 }
 
-FP_EXPORT int renameat2(int da, const char *a, int db, const char *b,
+DP_EXPORT int renameat2(int da, const char *a, int db, const char *b,
 			unsigned fl)
 {
 	if (point("renameat2", K_SPACE) < 0)
@@ -372,14 +388,14 @@ FP_EXPORT int renameat2(int da, const char *a, int db, const char *b,
 		da, a, db, b, fl);
 }
 
-FP_EXPORT int unlink(const char *p)
+DP_EXPORT int unlink(const char *p)
 {
 	if (point("unlink", K_FREE) < 0)
 		return -1;
 	return NEXT("unlink", int (*)(const char *))(p);
 }
 
-FP_EXPORT int unlinkat(int d, const char *p, int fl)
+DP_EXPORT int unlinkat(int d, const char *p, int fl)
 {
 	if (point("unlinkat", K_FREE) < 0)
 		return -1;
@@ -393,49 +409,49 @@ static enum kind new_name(int dirfd, const char *p)
 								   : K_SPACE;
 }
 
-FP_EXPORT int mkdir(const char *p, mode_t m)
+DP_EXPORT int mkdir(const char *p, mode_t m)
 {
 	if (point("mkdir", new_name(AT_FDCWD, p)) < 0)
 		return -1;
 	return NEXT("mkdir", int (*)(const char *, mode_t))(p, m);
 }
 
-FP_EXPORT int mkdirat(int d, const char *p, mode_t m)
+DP_EXPORT int mkdirat(int d, const char *p, mode_t m)
 {
 	if (point("mkdirat", new_name(d, p)) < 0)
 		return -1;
 	return NEXT("mkdirat", int (*)(int, const char *, mode_t))(d, p, m);
 }
 
-FP_EXPORT int rmdir(const char *p)
+DP_EXPORT int rmdir(const char *p)
 {
 	if (point("rmdir", K_FREE) < 0)
 		return -1;
 	return NEXT("rmdir", int (*)(const char *))(p);
 }
 
-FP_EXPORT int ftruncate(int fd, off_t len)
+DP_EXPORT int ftruncate(int fd, off_t len)
 {
 	if (point("ftruncate", K_FREE) < 0)
 		return -1;
 	return NEXT("ftruncate", int (*)(int, off_t))(fd, len);
 }
 
-FP_EXPORT int ftruncate64(int fd, off64_t len)
+DP_EXPORT int ftruncate64(int fd, off64_t len)
 {
 	if (point("ftruncate64", K_FREE) < 0)
 		return -1;
 	return NEXT("ftruncate64", int (*)(int, off64_t))(fd, len);
 }
 
-FP_EXPORT int link(const char *a, const char *b)
+DP_EXPORT int link(const char *a, const char *b)
 {
 	if (point("link", K_SPACE) < 0)
 		return -1;
 	return NEXT("link", int (*)(const char *, const char *))(a, b);
 }
 
-FP_EXPORT int linkat(int da, const char *a, int db, const char *b, int fl)
+DP_EXPORT int linkat(int da, const char *a, int db, const char *b, int fl)
 {
 	if (point("linkat", K_SPACE) < 0)
 		return -1;
@@ -468,7 +484,7 @@ static mode_t open_mode(int fl, va_list ap)
 }
 
 #define OPEN_WRAPPER(name)                                                  \
-	FP_EXPORT int name(const char *p, int fl, ...)                      \
+	DP_EXPORT int name(const char *p, int fl, ...)                      \
 	{                                                                   \
 		va_list ap;                                                 \
 		mode_t m;                                                   \
@@ -482,7 +498,7 @@ static mode_t open_mode(int fl, va_list ap)
 								      m);   \
 	}
 #define OPENAT_WRAPPER(name)                                                \
-	FP_EXPORT int name(int d, const char *p, int fl, ...)               \
+	DP_EXPORT int name(int d, const char *p, int fl, ...)               \
 	{                                                                   \
 		va_list ap;                                                 \
 		mode_t m;                                                   \
@@ -501,7 +517,7 @@ OPEN_WRAPPER(open64)
 OPENAT_WRAPPER(openat)
 OPENAT_WRAPPER(openat64)
 
-FP_EXPORT int creat(const char *p, mode_t m)
+DP_EXPORT int creat(const char *p, mode_t m)
 {
 	if (point("creat", K_SPACE) < 0)
 		return -1;
