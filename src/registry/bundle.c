@@ -10,6 +10,8 @@
 #include "gm/fs.h"
 #include "gm/record.h"
 
+#include "registry_int.h"
+
 /* ---- export ---- */
 
 struct exporter {
@@ -183,13 +185,9 @@ gm_err gm_bundle_export(struct gm_registry *reg, struct gm_store *store,
 					 strlen(picks[i].row->root_cid), d);
 		if (!e)
 			e = write_dag(&x, &root);
-		if (!e && note) {
-			char msg[512];
-
-			snprintf(msg, sizeof(msg), "bundled %s@%s",
+		if (!e)
+			gm__note(note, note_ctx, "bundled %s@%s",
 				 rr.picks[i].id, picks[i].row->version);
-			note(note_ctx, msg);
-		}
 	}
 	if (!e)
 		e = gm_fs_tmp_commit(&t, d);
@@ -310,13 +308,9 @@ static gm_err ingest_all(struct gm_registry *reg, struct gm_store *store,
 
 				if (!gm_record_decode(&r, c->v[i].p,
 						      c->v[i].len, NULL)) {
-					char msg[512];
-
-					snprintf(msg, sizeof(msg),
-						 "added %s@%s",
+					gm__note(note, note_ctx, "added %s@%s",
 						 r.release.package,
 						 r.release.version);
-					note(note_ctx, msg);
 					gm_record_release(&r);
 				}
 			}

@@ -92,22 +92,6 @@ static bool crash_point(int n)
 	return gm__install_crash_after == n;
 }
 
-static void note(const struct gm_install_opts *o, const char *fmt, ...)
-    GM_PRINTF(2, 3);
-
-static void note(const struct gm_install_opts *o, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (!o->note)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	o->note(o->note_ctx, msg);
-}
-
 /* Puts "what: " in front of d's message; returns e. */
 static gm_err prefix(struct gm_diag *d, gm_err e, const char *fmt, ...)
     GM_PRINTF(3, 4);
@@ -968,11 +952,11 @@ static void count_changes(const struct gm_install_opts *o,
 		gm_semver_format(&n->version, v, sizeof(v));
 		if (!p) {
 			res->added++;
-			note(o, "added %s/%s %s", n->ns, n->name, v);
+			gm__note(o->note, o->note_ctx, "added %s/%s %s", n->ns, n->name, v);
 		} else if (!entry_same(p, n)) {
 			res->updated++;
 			gm_semver_format(&p->version, w, sizeof(w));
-			note(o, "updated %s/%s %s -> %s", n->ns, n->name, w, v);
+			gm__note(o->note, o->note_ctx, "updated %s/%s %s -> %s", n->ns, n->name, w, v);
 		} else {
 			res->unchanged++;
 		}
@@ -984,7 +968,7 @@ static void count_changes(const struct gm_install_opts *o,
 			continue;
 		res->removed++;
 		gm_semver_format(&p->version, w, sizeof(w));
-		note(o, "removed %s/%s %s", p->ns, p->name, w);
+		gm__note(o->note, o->note_ctx, "removed %s/%s %s", p->ns, p->name, w);
 	}
 }
 
@@ -1197,7 +1181,7 @@ static gm_err commit(struct gm_store *store, const struct gm_install_opts *o,
 	if (e && file_is(p, text)) {
 		/* renamed in, only the folder sync failed: it is committed,
 		 * and saying "failed" would be wrong */
-		note(o,
+		gm__note(o->note, o->note_ctx,
 		     "installed, but %s; a power cut before the next sync "
 		     "could bring back the old %s",
 		     d->msg, GM_LOCKFILE_NAME);
@@ -1214,7 +1198,7 @@ static gm_err commit(struct gm_store *store, const struct gm_install_opts *o,
 	if (e && crash_point(6))
 		goto crashed;
 	if (e)
-		note(o,
+		gm__note(o->note, o->note_ctx,
 		     "installed, but the clean-up of '%s' failed (%s); the "
 		     "next install finishes it",
 		     ggen, gm_errname(e));
@@ -1429,7 +1413,7 @@ static gm_err resolve(struct gm_registry *reg, const struct gm_install_opts *o,
 					moved.data ? (const char *)moved.data
 						   : "");
 		else if (!e)
-			note(o,
+			gm__note(o->note, o->note_ctx,
 			     "the locked versions do not fit [requires]; "
 			     "moving: %.*s",
 			     (int)moved.len,
@@ -1509,7 +1493,7 @@ gm_err gm_install(struct gm_registry *reg, struct gm_store *store,
 	if ((e = recover_locked(o->project, ggen, &did, d)))
 		goto out;
 	if (did)
-		note(o, "finished an interrupted install");
+		gm__note(o->note, o->note_ctx, "finished an interrupted install");
 
 	/* the old lock and the new [requires] */
 	e = gm_fs_read_file(lockp, &oldtext, d);
@@ -1605,7 +1589,7 @@ gm_err gm_install(struct gm_registry *reg, struct gm_store *store,
 			goto out;
 		if (!p.n)
 			goto done;
-		note(o, "repairing the installed packages (%s)", p.first.msg);
+		gm__note(o->note, o->note_ctx, "repairing the installed packages (%s)", p.first.msg);
 	}
 	if ((e = commit(store, o, ggen, &nl, &newtext, d)))
 		goto out;

@@ -11,6 +11,8 @@
 #include "gm/record.h"
 #include "gm/unixfs.h"
 
+#include "registry_int.h"
+
 /* ---- the folder walk: ignore rules and case collisions ---- */
 
 #define SEEN_MAX 1000000
@@ -24,22 +26,6 @@ struct walk {
 	bool oom;
 };
 
-static void note(const struct gm_publish_opts *o, const char *fmt, ...)
-	GM_PRINTF(2, 3);
-
-static void note(const struct gm_publish_opts *o, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (!o->note)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	o->note(o->note_ctx, msg);
-}
-
 static bool walk_filter(void *ctx, const char *rel, const struct stat *st)
 {
 	struct walk *w = ctx;
@@ -50,7 +36,7 @@ static bool walk_filter(void *ctx, const char *rel, const struct stat *st)
 
 	if (gm_ignore_match(w->ig, rel, dir)) {
 		w->skipped++;
-		note(w->o, "skipped %s%s (%s)", rel, dir ? "/" : "",
+		gm__note(w->o->note, w->o->note_ctx, "skipped %s%s (%s)", rel, dir ? "/" : "",
 		     !strncmp(rel, ".git", 4) || !strncmp(rel, ".ggen", 5)
 			     ? "always left out"
 			     : "matches .ggenignore");

@@ -149,6 +149,20 @@ void gm__arena_free(void **mem)
 	*mem = NULL;
 }
 
+void gm__note(void (*fn)(void *ctx, const char *msg), void *ctx,
+	      const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(ctx, msg);
+}
+
 /* ---- errors and statements ------------------------------------------- */
 
 /*

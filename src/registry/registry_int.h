@@ -33,4 +33,11 @@ struct gm_release_row;
 const struct gm_release_row *
 gm__release_usable_row(const struct gm_release_list *l);
 
+/*
+ * Formats a progress note and hands it to fn(ctx, text) (install,
+ * publish and bundle take a note callback; fn NULL: nothing).
+ */
+void gm__note(void (*fn)(void *ctx, const char *msg), void *ctx,
+	      const char *fmt, ...) GM_PRINTF(3, 4);
+
 #endif
