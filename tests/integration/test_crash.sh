@@ -30,45 +30,10 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
-KILLPOINT=$(dirname "$GGEN_BIN")/../tests/libdiskpoint.so
 KCOUNT=$TEST_ROOT/kill-count
 DENSE=${GM_CRASH_DENSE:-200}
 STRIDE=${GM_CRASH_STRIDE:-3}
-
-# mkpkg DIR NAME VERSION [DEPS]: a small template package; DEPS is the
-# text of a [dependencies] table (printf %b escapes).
-mkpkg() {
-	local dir=$1 name=$2 ver=$3 deps=${4:-}
-	mkdir -p "$dir/templates/src"
-	cat >"$dir/ggen.toml" <<EOF
-[package]
-name = "$name"
-namespace = "acme"
-version = "$ver"
-kind = "template"
-description = "Crash fixture $name"
-EOF
-	printf '%b' "$deps" >>"$dir/ggen.toml"
-	printf '# %s %s\n' "$name" "$ver" >"$dir/README.md"
-	printf 'fn main() {}\n' >"$dir/templates/src/main.rs.tmpl"
-}
-
-# count_points FILE CMD...: runs CMD to the end with the preload counting;
-# prints the number of disk-changing calls it made.
-count_points() {
-	local f=$1; shift
-	rm -f "$f"
-	LD_PRELOAD="$KILLPOINT" GM_KILL_COUNT="$f" "$@" >/dev/null 2>&1
-	cat "$f"
-}
-
-# kill_points TOTAL: the N to try, one a line.
-kill_points() {
-	local total=$1 n
-	for ((n = 1; n <= total && n <= DENSE; n++)); do echo "$n"; done
-	for ((n = DENSE + STRIDE; n < total; n += STRIDE)); do echo "$n"; done
-	[ "$total" -le "$DENSE" ] || echo "$total"
-}
+. "$(dirname "$0")/diskpoint.sh"
 
 # killed N CMD...: runs CMD with GM_KILL_AT=N; its exit status goes into
 # KRC. The subshell (which must not exec the command, hence the exit)
@@ -77,7 +42,7 @@ killed() {
 	local n=$1; shift
 	KRC=0
 	rm -f "$KCOUNT"
-	(LD_PRELOAD="$KILLPOINT" GM_KILL_AT=$n GM_KILL_COUNT="$KCOUNT" "$@" \
+	(LD_PRELOAD="$DISKPOINT" GM_KILL_AT=$n GM_KILL_COUNT="$KCOUNT" "$@" \
 		>/dev/null 2>&1; exit $?) 2>/dev/null || KRC=$?
 }
 
@@ -119,7 +84,7 @@ same_store() {
 }
 
 t_harness_can_fail() {
-	[ -f "$KILLPOINT" ] || { echo "  no $KILLPOINT" >&2; return 1; }
+	[ -f "$DISKPOINT" ] || { echo "  no $DISKPOINT" >&2; return 1; }
 	ggen market key generate --handle acme >/dev/null
 	mkpkg pkg one 1.0.0
 	cp -a "$GGEN_HOME" home0
@@ -175,7 +140,7 @@ t_publish_killed_at_every_point() {
 	(cd "$work/blocks" && find . | sort) >want.files
 	grep -q '\.data$' want.files
 	local n tried=0 whole=0 absent=0 orphan_points=
-	for n in $(kill_points "$total"); do
+	for n in $(points "$total"); do
 		rm -rf "$work"; cp -a "$base" "$work"
 		killed "$n" "$GGEN_BIN" market publish p2
 		if [ "$KRC" != 137 ] && ! fewer_points "$n"; then
@@ -269,7 +234,7 @@ t_update_killed_at_every_point() {
 	[ "$total" -ge 20 ] || { echo "  implausible count $total" >&2; return 1; }
 	local n tried=0 s_old=0 s_new=0 s_txn_old=0 s_txn_new=0
 	local s_left_old=0 s_left_new=0
-	for n in $(kill_points "$total"); do
+	for n in $(points "$total"); do
 		rm -rf work; cp -a "$base" work
 		killed "$n" "$GGEN_BIN" market update --project "$w"
 		if [ "$KRC" != 137 ] && ! fewer_points "$n"; then

@@ -32,44 +32,9 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
-DISKPOINT=$(dirname "$GGEN_BIN")/../tests/libdiskpoint.so
 DENSE=${GM_FAULT_DENSE:-150}
 STRIDE=${GM_FAULT_STRIDE:-5}
-
-# mkpkg DIR NAME VERSION [DEPS]: a small template package; DEPS is the
-# text of a [dependencies] table (printf %b escapes).
-mkpkg() {
-	local dir=$1 name=$2 ver=$3 deps=${4:-}
-	mkdir -p "$dir/templates/src"
-	cat >"$dir/ggen.toml" <<EOF
-[package]
-name = "$name"
-namespace = "acme"
-version = "$ver"
-kind = "template"
-description = "Disk-full fixture $name"
-EOF
-	printf '%b' "$deps" >>"$dir/ggen.toml"
-	printf '# %s %s\n' "$name" "$ver" >"$dir/README.md"
-	printf 'fn main() {}\n' >"$dir/templates/src/main.rs.tmpl"
-}
-
-# count_points FILE CMD...: runs CMD to the end with the preload counting;
-# prints the number of disk-changing calls it made.
-count_points() {
-	local f=$1; shift
-	rm -f "$f"
-	LD_PRELOAD="$DISKPOINT" GM_FAULT_COUNT="$f" "$@" >/dev/null 2>&1
-	cat "$f"
-}
-
-# fault_points TOTAL: the N to try, one a line.
-fault_points() {
-	local total=$1 n
-	for ((n = 1; n <= total && n <= DENSE; n++)); do echo "$n"; done
-	for ((n = DENSE + STRIDE; n < total; n += STRIDE)); do echo "$n"; done
-	[ "$total" -le "$DENSE" ] || echo "$total"
-}
+. "$(dirname "$0")/diskpoint.sh"
 
 # fault_mode N: how point N fails (the rotation in the header), as the
 # environment settings for the preload.
@@ -304,7 +269,7 @@ t_publish_fails_at_every_point() {
 	want_stat=$(stat_counts)
 	: >"$msgs"
 	local n mode tried=0 failed=0 ok=0 whole_err=0 sticky
-	for n in $(fault_points "$total") s1 s2; do
+	for n in $(points "$total") s1 s2; do
 		STICKY_ALL=0
 		case $n in
 		s1) n=$((total / 2)) STICKY_ALL=1
@@ -392,7 +357,7 @@ t_update_fails_at_every_point() {
 	: >"$msgs"
 	local n mode tried=0 s_old=0 s_new=0 s_txn=0 s_left=0 ok=0 sticky
 	local s_cleanup=0
-	for n in $(fault_points "$total") s1 s2; do
+	for n in $(points "$total") s1 s2; do
 		STICKY_ALL=0
 		case $n in
 		s1) n=$((total / 2)) STICKY_ALL=1
@@ -503,7 +468,7 @@ t_store_add_fails_at_every_point() {
 	want_stat=$("$GGEN_BIN" market store stat --json)
 	: >"$msgs"
 	local n mode tried=0 failed=0 pinned=0 ok=0 sticky
-	for n in $(fault_points "$total") s1 s2; do
+	for n in $(points "$total") s1 s2; do
 		STICKY_ALL=0
 		case $n in
 		s1) n=$((total / 2)) STICKY_ALL=1
