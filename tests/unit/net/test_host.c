@@ -45,25 +45,36 @@ static void observer(void *ctx, struct gm_host_conn *c, enum gm_host_event ev,
 		is_a ? f->disconnected_a++ : f->disconnected_b++;
 }
 
-static void make_host(struct fix *f, struct gm_host **h, struct gm_key *k,
-		      uint8_t seed_byte, uint64_t hs_timeout)
+/*
+ * A host listening on 127.0.0.1 with the key made from seed_byte, cfg's
+ * limits (loop and key are filled in here) and f's observer.
+ */
+static void make_host_cfg(struct fix *f, struct gm_host **h, struct gm_key *k,
+			  uint8_t seed_byte, struct gm_host_config cfg)
 {
-	struct gm_host_config cfg;
 	struct gm_multiaddr ma;
 	uint8_t seed[32];
 
 	memset(seed, seed_byte, sizeof(seed));
 	ASSERT_OK(gm_key_from_seed(k, "node", seed, 0, NULL));
-	memset(&cfg, 0, sizeof(cfg));
 	cfg.loop = &f->loop;
 	cfg.key = k;
-	cfg.handshake_timeout_ms = hs_timeout;
-	cfg.max_conns = f->max_conns;
-	cfg.max_streams = f->max_streams;
 	ASSERT_OK(gm_host_new(h, &cfg, NULL));
 	gm_host_set_observer(*h, observer, f);
 	ASSERT_OK(gm_multiaddr_parse(&ma, "/ip4/127.0.0.1/tcp/0", 20, NULL));
 	ASSERT_OK(gm_host_listen(*h, &ma, NULL));
+}
+
+static void make_host(struct fix *f, struct gm_host **h, struct gm_key *k,
+		      uint8_t seed_byte, uint64_t hs_timeout)
+{
+	struct gm_host_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.handshake_timeout_ms = hs_timeout;
+	cfg.max_conns = f->max_conns;
+	cfg.max_streams = f->max_streams;
+	make_host_cfg(f, h, k, seed_byte, cfg);
 }
 
 static void setup_cap(struct fix *f, uint64_t hs_timeout, size_t max_conns)
@@ -869,17 +880,10 @@ TEST(host_protocol_errors_ban_the_peer)
 	memset(&f, 0, sizeof(f));
 	ASSERT_EQ(uv_loop_init(&f.loop), 0);
 	make_host(&f, &f.a, &f.ka, 1, 0);
-	memset(seed, 2, sizeof(seed));
-	ASSERT_OK(gm_key_from_seed(&f.kb, "node", seed, 0, NULL));
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.loop = &f.loop;
-	cfg.key = &f.kb;
 	cfg.ban_after_errors = 2;
 	cfg.ban_ms = 400;
-	ASSERT_OK(gm_host_new(&f.b, &cfg, NULL));
-	gm_host_set_observer(f.b, observer, &f);
-	ASSERT_OK(gm_multiaddr_parse(&ma, "/ip4/127.0.0.1/tcp/0", 20, NULL));
-	ASSERT_OK(gm_host_listen(f.b, &ma, NULL));
+	make_host_cfg(&f, &f.b, &f.kb, 2, cfg);
 	memset(seed, 9, sizeof(seed));
 	ASSERT_OK(gm_key_from_seed(&ke, "evil", seed, 0, NULL));
 	gm_peerid_from_ed25519(&evil_id, ke.pk);
@@ -1284,17 +1288,10 @@ TEST(host_per_peer_caps)
 	memset(&f, 0, sizeof(f));
 	ASSERT_EQ(uv_loop_init(&f.loop), 0);
 	make_host(&f, &f.a, &f.ka, 1, 0);
-	memset(seed, 2, sizeof(seed));
-	ASSERT_OK(gm_key_from_seed(&f.kb, "node", seed, 0, NULL));
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.loop = &f.loop;
-	cfg.key = &f.kb;
 	cfg.max_conns_per_peer = 2;
 	cfg.max_streams_per_peer = 3;
-	ASSERT_OK(gm_host_new(&f.b, &cfg, NULL));
-	gm_host_set_observer(f.b, observer, &f);
-	ASSERT_OK(gm_multiaddr_parse(&ma, "/ip4/127.0.0.1/tcp/0", 20, NULL));
-	ASSERT_OK(gm_host_listen(f.b, &ma, NULL));
+	make_host_cfg(&f, &f.b, &f.kb, 2, cfg);
 	connect_ab(&f);
 	c1 = f.conn;
 	f.dialed = 0;
